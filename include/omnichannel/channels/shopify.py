@@ -1,0 +1,269 @@
+"""Shopify, through the GraphQL Admin API (REST is legacy since 2024-10).
+
+Incremental reads filter on `updated_at` with Shopify's search syntax and sort by
+UPDATED_AT, paging with `first`/`after` until `pageInfo.hasNextPage` is false.
+Money is read from `shopMoney` (the shop currency) as the decimal strings the API sends.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+
+import httpx
+
+from omnichannel.streams import Column, ExtractError, Page, StreamSpec
+
+API_VERSION = "2025-01"
+NESTED_PAGE = 50  # line items / refund lines fetched with each order
+
+ORDERS_QUERY = """
+query Orders($first: Int!, $after: String, $query: String) {
+  orders(first: $first, after: $after, query: $query, sortKey: UPDATED_AT) {
+    edges {
+      cursor
+      node {
+        id name email createdAt updatedAt processedAt cancelledAt
+        displayFinancialStatus displayFulfillmentStatus currencyCode
+        customer { id email }
+        subtotalPriceSet { shopMoney { amount currencyCode } }
+        totalDiscountsSet { shopMoney { amount currencyCode } }
+        totalShippingPriceSet { shopMoney { amount currencyCode } }
+        totalTaxSet { shopMoney { amount currencyCode } }
+        totalPriceSet { shopMoney { amount currencyCode } }
+        totalRefundedSet { shopMoney { amount currencyCode } }
+        lineItems(first: %(nested)d) {
+          pageInfo { hasNextPage }
+          nodes {
+            id sku name quantity
+            variant { id }
+            originalUnitPriceSet { shopMoney { amount currencyCode } }
+            discountedTotalSet { shopMoney { amount currencyCode } }
+          }
+        }
+        refunds(first: %(nested)d) {
+          id createdAt
+          totalRefundedSet { shopMoney { amount currencyCode } }
+          refundLineItems(first: %(nested)d) {
+            pageInfo { hasNextPage }
+            nodes { quantity subtotalSet { shopMoney { amount currencyCode } } }
+          }
+        }
+      }
+    }
+    pageInfo { hasNextPage endCursor }
+  }
+}
+""" % {"nested": NESTED_PAGE}
+
+ORDERS = StreamSpec(
+    channel_kind="shopify",
+    stream="orders",
+    key=("order_id",),
+    cursor="updated_at",
+    columns=(
+        Column("order_id", "text", "Shopify global id of the order (gid://shopify/Order/…)", False),
+        Column("order_name", "text", "Order name shown to the merchant, e.g. #1001"),
+        Column("email", "text", "Buyer e-mail as given at checkout (may be null)"),
+        Column("customer_id", "text", "Shopify global id of the customer (null for guests)"),
+        Column("created_at", "timestamptz", "When the order was placed (UTC)", False),
+        Column("updated_at", "timestamptz", "Last change of the order (UTC); the cursor", False),
+        Column("processed_at", "timestamptz", "When the order was processed (UTC)"),
+        Column("cancelled_at", "timestamptz", "When the order was cancelled (UTC), else null"),
+        Column("financial_status", "text", "displayFinancialStatus, e.g. PAID, REFUNDED"),
+        Column("fulfillment_status", "text", "displayFulfillmentStatus, e.g. FULFILLED"),
+        Column("currency", "text", "Shop currency (ISO 4217) of the money columns", False),
+        Column("subtotal", "numeric(18,2)", "Line items after discounts, before tax/shipping", False),
+        Column("total_discounts", "numeric(18,2)", "Discounts applied to the order", False),
+        Column("total_shipping", "numeric(18,2)", "Shipping charged", False),
+        Column("total_tax", "numeric(18,2)", "Taxes charged", False),
+        Column("total_price", "numeric(18,2)", "Order total incl. tax and shipping", False),
+        Column("total_refunded", "numeric(18,2)", "Amount refunded so far, incl. tax", False),
+        Column("refunded_subtotal", "numeric(18,2)", "Merchandise refunded so far, excl. tax",
+               False),
+        Column("line_items_count", "integer", "Number of line items", False),
+        Column("units", "integer", "Sum of line item quantities", False),
+    ),
+)
+
+STREAMS = {"orders": ORDERS}
+
+
+@dataclass(frozen=True)
+class Credentials:
+    base_url: str  # https://<shop>.myshopify.com (or the simulator's shop URL)
+    access_token: str
+
+
+class ShopifyClient:
+    def __init__(self, channel_id: str, credentials: Credentials, *, page_size: int = 50,
+                 timeout: float = 30.0, max_attempts: int = 5, max_backoff: float = 30.0):
+        self.channel_id = channel_id
+        self.url = f"{credentials.base_url.rstrip('/')}/admin/api/{API_VERSION}/graphql.json"
+        self.page_size = page_size
+        self.max_attempts = max_attempts
+        self.max_backoff = max_backoff
+        self.http = httpx.Client(
+            timeout=httpx.Timeout(timeout, connect=10.0),
+            headers={"X-Shopify-Access-Token": credentials.access_token,
+                     "Content-Type": "application/json", "Accept": "application/json"},
+        )
+
+    def close(self) -> None:
+        self.http.close()
+
+    def iter_pages(self, stream: str, since: datetime, until: datetime) -> Iterator[Page]:
+        """Pages of records updated in [since, until), oldest update first."""
+        if stream != "orders":
+            raise ExtractError(self.channel_id, stream, None, "stream not supported by shopify")
+        search = f"updated_at:>='{_iso(since)}' AND updated_at:<'{_iso(until)}'"
+        after, number = None, 0
+        while True:
+            number += 1
+            variables = {"first": self.page_size, "after": after, "query": search}
+            data = self._post(stream, number, {"query": ORDERS_QUERY, "variables": variables})
+            connection = _dig(data, ("data", "orders"), self.channel_id, stream, number)
+            try:
+                edges, info = connection["edges"], connection["pageInfo"]
+                records = [flatten_order(edge["node"]) for edge in edges]
+            except (KeyError, TypeError, ValueError) as exc:
+                raise ExtractError(self.channel_id, stream, number,
+                                   f"unexpected response shape: {exc!r}") from exc
+            yield Page(number, records, info.get("endCursor"))
+            if not info.get("hasNextPage"):
+                return
+            after = info.get("endCursor")
+            if not after:
+                raise ExtractError(self.channel_id, stream, number,
+                                   "hasNextPage is true but endCursor is missing")
+
+    def _post(self, stream: str, page: int, body: dict) -> dict:
+        for attempt in range(1, self.max_attempts + 1):
+            retry_after = None
+            try:
+                response = self.http.post(self.url, json=body)
+            except httpx.TransportError as exc:
+                reason = f"transport error: {exc!r}"
+            else:
+                if response.status_code in (429, 500, 502, 503, 504):
+                    reason = f"HTTP {response.status_code}"
+                    retry_after = _retry_after(response)
+                elif response.status_code != 200:
+                    raise ExtractError(self.channel_id, stream, page,
+                                       f"HTTP {response.status_code}: {response.text[:300]}")
+                else:
+                    payload = self._decode(stream, page, response)
+                    throttled = _throttle_wait(payload)
+                    if throttled is None:
+                        return payload
+                    reason, retry_after = "THROTTLED", throttled
+            if attempt == self.max_attempts:
+                raise ExtractError(self.channel_id, stream, page,
+                                   f"gave up after {attempt} attempts: {reason}")
+            backoff = retry_after if retry_after is not None else 0.5 * 2 ** (attempt - 1)
+            time.sleep(min(backoff, self.max_backoff))
+        raise AssertionError("unreachable")
+
+    def _decode(self, stream: str, page: int, response: httpx.Response) -> dict:
+        try:
+            payload = response.json()
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise ExtractError(self.channel_id, stream, page,
+                               f"malformed page: body is not valid JSON ({exc}); "
+                               f"{len(response.content)} bytes received") from exc
+        if not isinstance(payload, dict):
+            raise ExtractError(self.channel_id, stream, page, "malformed page: not a JSON object")
+        errors = [e for e in payload.get("errors") or [] if not _is_throttle(e)]
+        if errors:
+            messages = "; ".join(str(e.get("message", e)) for e in errors)
+            raise ExtractError(self.channel_id, stream, page, f"GraphQL errors: {messages}")
+        return payload
+
+
+def _is_throttle(error) -> bool:
+    return isinstance(error, dict) and (error.get("extensions") or {}).get("code") == "THROTTLED"
+
+
+def _throttle_wait(payload: dict) -> float | None:
+    """Seconds to wait when Shopify answered THROTTLED, from the reported bucket state."""
+    if not any(_is_throttle(e) for e in payload.get("errors") or []):
+        return None
+    cost = (payload.get("extensions") or {}).get("cost") or {}
+    status = cost.get("throttleStatus") or {}
+    needed = float(cost.get("requestedQueryCost") or 0) - float(status.get("currentlyAvailable") or 0)
+    rate = float(status.get("restoreRate") or 50.0)
+    return max(needed / rate, 1.0)
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    try:
+        return float(response.headers["Retry-After"])
+    except (KeyError, ValueError):
+        return None
+
+
+def _dig(payload: dict, path: tuple[str, ...], channel_id: str, stream: str, page: int):
+    node = payload
+    for key in path:
+        if not isinstance(node, dict) or node.get(key) is None:
+            raise ExtractError(channel_id, stream, page,
+                               f"malformed page: missing {'.'.join(path)} in response")
+        node = node[key]
+    return node
+
+
+def _iso(ts: datetime) -> str:
+    return ts.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _amount(bag: dict | None) -> str | None:
+    return None if bag is None else bag["shopMoney"]["amount"]
+
+
+def flatten_order(node: dict) -> dict:
+    """An Order node to the orders stream's columns (values as received) plus its payload."""
+    lines = node["lineItems"]
+    if lines["pageInfo"]["hasNextPage"]:
+        raise ValueError(f"order {node['id']} has more than {NESTED_PAGE} line items")
+    refunded_subtotal = Decimal("0")
+    for refund in node.get("refunds") or []:
+        items = refund["refundLineItems"]
+        if items["pageInfo"]["hasNextPage"]:
+            raise ValueError(f"order {node['id']} has a refund with > {NESTED_PAGE} lines")
+        for item in items["nodes"]:
+            try:
+                refunded_subtotal += Decimal(item["subtotalSet"]["shopMoney"]["amount"])
+            except InvalidOperation as exc:
+                raise ValueError(f"order {node['id']}: refund amount is not a decimal") from exc
+    customer = node.get("customer") or {}
+    return {
+        "order_id": node["id"],
+        "order_name": node.get("name"),
+        "email": node.get("email"),
+        "customer_id": customer.get("id"),
+        "created_at": node.get("createdAt"),
+        "updated_at": node.get("updatedAt"),
+        "processed_at": node.get("processedAt"),
+        "cancelled_at": node.get("cancelledAt"),
+        "financial_status": node.get("displayFinancialStatus"),
+        "fulfillment_status": node.get("displayFulfillmentStatus"),
+        "currency": node.get("currencyCode"),
+        "subtotal": _amount(node.get("subtotalPriceSet")),
+        "total_discounts": _amount(node.get("totalDiscountsSet")),
+        "total_shipping": _amount(node.get("totalShippingPriceSet")),
+        "total_tax": _amount(node.get("totalTaxSet")),
+        "total_price": _amount(node.get("totalPriceSet")),
+        "total_refunded": _amount(node.get("totalRefundedSet")),
+        "refunded_subtotal": f"{refunded_subtotal:.2f}",
+        "line_items_count": str(len(lines["nodes"])),
+        "units": str(sum(int(item["quantity"]) for item in lines["nodes"])),
+        "payload": node,
+    }
+
+
+def make_client(channel, credentials: Credentials) -> ShopifyClient:
+    return ShopifyClient(channel.channel_id, credentials, page_size=channel.page_size)

@@ -1,0 +1,128 @@
+"""Channel instances from include/config/channels.yml, validated with clear errors."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+
+from omnichannel.paths import config_dir
+
+KNOWN_KINDS = {"shopify": ("orders",)}
+ISO_4217_SAMPLE = re.compile(r"^[A-Z]{3}$")
+CHANNEL_ID = re.compile(r"^[a-z][a-z0-9_]{1,40}$")
+
+
+class ConfigError(ValueError):
+    """A channel configuration that cannot be used; the message names file, entry and field."""
+
+
+@dataclass(frozen=True)
+class ChannelConfig:
+    channel_id: str
+    kind: str
+    connection_id: str
+    base_url: str
+    timezone: str
+    currency: str
+    schedule: str
+    start_date: date
+    lookback_hours: int
+    page_size: int
+    streams: tuple[str, ...]
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+@dataclass(frozen=True)
+class ChannelsConfig:
+    channels: tuple[ChannelConfig, ...]
+
+    def get(self, channel_id: str) -> ChannelConfig:
+        for channel in self.channels:
+            if channel.channel_id == channel_id:
+                return channel
+        known = ", ".join(c.channel_id for c in self.channels)
+        raise ConfigError(f"unknown channel_id {channel_id!r} (configured: {known})")
+
+
+def load_channels(path: Path | None = None) -> ChannelsConfig:
+    path = path or config_dir() / "channels.yml"
+    try:
+        document = yaml.safe_load(path.read_text())
+    except FileNotFoundError as exc:
+        raise ConfigError(f"{path}: channel config not found") from exc
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+    entries = (document or {}).get("channels")
+    if not isinstance(entries, list) or not entries:
+        raise ConfigError(f"{path}: expected a non-empty list under 'channels'")
+    channels = tuple(_parse_channel(path, i, entry) for i, entry in enumerate(entries))
+    seen: set[str] = set()
+    for channel in channels:
+        if channel.channel_id in seen:
+            raise ConfigError(f"{path}: channel_id {channel.channel_id!r} is configured twice")
+        seen.add(channel.channel_id)
+    return ChannelsConfig(channels)
+
+
+def _parse_channel(path: Path, index: int, entry: object) -> ChannelConfig:
+    where = f"{path}: channels[{index}]"
+    if not isinstance(entry, dict):
+        raise ConfigError(f"{where}: expected a mapping, got {type(entry).__name__}")
+    required = ("channel_id", "kind", "timezone", "currency", "start_date", "base_url")
+    missing = [key for key in required if key not in entry]
+    if missing:
+        raise ConfigError(f"{where}: missing required field(s): {', '.join(missing)}")
+    where = f"{path}: channel {entry['channel_id']!r}"
+    channel_id = str(entry["channel_id"])
+    if not CHANNEL_ID.match(channel_id):
+        raise ConfigError(f"{where}: channel_id must be lower_snake_case (2-41 chars)")
+    kind = str(entry["kind"])
+    if kind not in KNOWN_KINDS:
+        raise ConfigError(f"{where}: unknown kind {kind!r} (known: {', '.join(KNOWN_KINDS)})")
+    try:
+        ZoneInfo(str(entry["timezone"]))
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigError(f"{where}: unknown timezone {entry['timezone']!r}") from exc
+    currency = str(entry["currency"])
+    if not ISO_4217_SAMPLE.match(currency):
+        raise ConfigError(f"{where}: currency must be an ISO 4217 code, got {currency!r}")
+    try:
+        start_date = date.fromisoformat(str(entry["start_date"]))
+    except ValueError as exc:
+        raise ConfigError(f"{where}: start_date must be YYYY-MM-DD") from exc
+    streams = tuple(entry.get("streams", KNOWN_KINDS[kind]))
+    unknown = [s for s in streams if s not in KNOWN_KINDS[kind]]
+    if unknown:
+        raise ConfigError(f"{where}: kind {kind!r} has no stream(s) {', '.join(unknown)}")
+    page_size = _positive_int(where, entry, "page_size", 50)
+    if kind == "shopify" and page_size > 250:
+        raise ConfigError(f"{where}: page_size {page_size} exceeds Shopify's maximum of 250")
+    return ChannelConfig(
+        channel_id=channel_id,
+        kind=kind,
+        connection_id=str(entry.get("connection_id", channel_id)),
+        base_url=str(entry["base_url"]).rstrip("/"),
+        timezone=str(entry["timezone"]),
+        currency=currency,
+        schedule=str(entry.get("schedule", "0 0 * * *")),
+        start_date=start_date,
+        lookback_hours=_positive_int(where, entry, "lookback_hours", 24, allow_zero=True),
+        page_size=page_size,
+        streams=streams,
+    )
+
+
+def _positive_int(where: str, entry: dict, key: str, default: int, allow_zero=False) -> int:
+    value = entry.get(key, default)
+    if not isinstance(value, int) or isinstance(value, bool) or value < (0 if allow_zero else 1):
+        raise ConfigError(f"{where}: {key} must be a {'non-negative' if allow_zero else 'positive'} "
+                          f"integer, got {value!r}")
+    return value

@@ -1,0 +1,1 @@
+"""Loading: the batch ledger, the COPY loader into landing, publish/quarantine, watermarks."""

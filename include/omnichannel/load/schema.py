@@ -1,0 +1,134 @@
+"""Warehouse tables owned by the library (dbt owns staging, intermediate and marts)."""
+
+from __future__ import annotations
+
+import psycopg
+from psycopg import sql
+
+from omnichannel.streams import StreamSpec
+
+BASE_DDL = """
+create schema if not exists landing;
+create schema if not exists raw;
+create schema if not exists quarantine;
+create schema if not exists ops;
+
+create table if not exists ops.channels (
+    channel_id  text primary key,
+    kind        text not null,
+    timezone    text not null,
+    currency    text not null,
+    synced_at   timestamptz not null default now()
+);
+
+create table if not exists ops.load_batches (
+    batch_id          bigserial primary key,
+    channel_id        text not null,
+    stream            text not null,
+    interval_start    timestamptz not null,
+    interval_end      timestamptz not null,
+    cursor_from       timestamptz not null,
+    cursor_to         timestamptz not null,
+    status            text not null check (status in
+                      ('extracting', 'landed', 'gated', 'published', 'held', 'failed',
+                       'superseded')),
+    pages             integer not null default 0,
+    rows_received     integer not null default 0,
+    rows_published    integer,
+    rows_duplicate    integer,
+    rows_quarantined  integer,
+    error             text,
+    run_id            text,
+    started_at        timestamptz not null default now(),
+    landed_at         timestamptz,
+    finished_at       timestamptz
+);
+create index if not exists load_batches_stream_idx
+    on ops.load_batches (channel_id, stream, interval_start);
+
+create table if not exists ops.watermarks (
+    channel_id  text not null,
+    stream      text not null,
+    watermark   timestamptz not null,
+    batch_id    bigint not null references ops.load_batches (batch_id),
+    updated_at  timestamptz not null default now(),
+    primary key (channel_id, stream)
+);
+
+create table if not exists ops.dq_results (
+    batch_id          bigint not null references ops.load_batches (batch_id),
+    suite             text not null,
+    expectation       text not null,
+    column_name       text,
+    success           boolean not null,
+    unexpected_count  integer,
+    observed          jsonb,
+    evaluated_at      timestamptz not null default now()
+);
+create index if not exists dq_results_batch_idx on ops.dq_results (batch_id);
+
+create table if not exists quarantine.records (
+    batch_id        bigint not null references ops.load_batches (batch_id),
+    channel_id      text not null,
+    stream          text not null,
+    record_key      text,
+    reasons         jsonb not null,
+    payload         jsonb not null,
+    quarantined_at  timestamptz not null default now()
+);
+create index if not exists quarantine_records_batch_idx on quarantine.records (batch_id);
+"""
+
+
+def ensure_base(conn: psycopg.Connection) -> None:
+    with conn.transaction():
+        # one migrator at a time when several tasks start together
+        conn.execute("select pg_advisory_xact_lock(hashtext('omnichannel.schema'))")
+        conn.execute(BASE_DDL)
+
+
+def ensure_stream_tables(conn: psycopg.Connection, spec: StreamSpec) -> None:
+    landing_cols = sql.SQL(", ").join(
+        sql.SQL("{} text").format(sql.Identifier(c.name)) for c in spec.columns)
+    raw_cols = sql.SQL(", ").join(
+        sql.SQL("{} {}{}").format(sql.Identifier(c.name), sql.SQL(c.sql_type),
+                                  sql.SQL("" if c.nullable else " not null"))
+        for c in spec.columns)
+    key = sql.SQL(", ").join(sql.Identifier(k) for k in ("channel_id", *spec.key))
+    history_key = sql.SQL(", ").join(
+        sql.Identifier(k) for k in ("channel_id", *spec.key, spec.cursor))
+    table = spec.table
+    statements = [
+        sql.SQL("""create table if not exists landing.{t} (
+            batch_id bigint not null, channel_id text not null, page_no integer not null,
+            record_no integer not null, {cols}, payload jsonb not null)""").format(
+            t=sql.Identifier(table), cols=landing_cols),
+        sql.SQL("create index if not exists {i} on landing.{t} (batch_id)").format(
+            i=sql.Identifier(f"{table}_batch_idx"), t=sql.Identifier(table)),
+        sql.SQL("""create table if not exists raw.{t} (
+            channel_id text not null, {cols}, payload jsonb not null,
+            batch_id bigint not null, published_at timestamptz not null,
+            primary key ({key}))""").format(t=sql.Identifier(table), cols=raw_cols, key=key),
+        sql.SQL("""create table if not exists raw.{t} (
+            channel_id text not null, {cols}, payload jsonb not null,
+            batch_id bigint not null, published_at timestamptz not null,
+            primary key ({key}))""").format(
+            t=sql.Identifier(f"{table}_history"), cols=raw_cols, key=history_key),
+    ]
+    with conn.transaction():
+        conn.execute("select pg_advisory_xact_lock(hashtext('omnichannel.schema'))")
+        for statement in statements:
+            conn.execute(statement)
+
+
+def sync_channels(conn: psycopg.Connection, channels) -> None:
+    """Mirror the configured channel instances into ops.channels (dbt reads time zones here)."""
+    with conn.transaction(), conn.cursor() as cur:
+        cur.executemany(
+            """insert into ops.channels (channel_id, kind, timezone, currency)
+               values (%s, %s, %s, %s)
+               on conflict (channel_id) do update set kind = excluded.kind,
+                 timezone = excluded.timezone, currency = excluded.currency, synced_at = now()
+               where (ops.channels.kind, ops.channels.timezone, ops.channels.currency)
+                     is distinct from (excluded.kind, excluded.timezone, excluded.currency)""",
+            [(c.channel_id, c.kind, c.timezone, c.currency) for c in channels])

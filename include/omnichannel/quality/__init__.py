@@ -1,0 +1,1 @@
+"""Data quality: one Great Expectations suite per stream, gating every batch."""

@@ -1,0 +1,1 @@
+"""Channel simulator: a deterministic commerce world behind copies of each channel's API."""

@@ -1,0 +1,59 @@
+"""What a stream looks like to the loader: columns, natural key, cursor.
+
+A channel kind declares one StreamSpec per stream it extracts. Landing keeps every value as
+received (text), so that a bad value reaches the quality gate instead of failing COPY; raw
+holds typed columns, cast at publish time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    sql_type: str  # the type in raw; landing stores text
+    description: str
+    nullable: bool = True
+
+
+@dataclass(frozen=True)
+class StreamSpec:
+    channel_kind: str
+    stream: str
+    columns: tuple[Column, ...]
+    key: tuple[str, ...]
+    cursor: str  # column that orders versions of a record (e.g. updated_at)
+
+    @property
+    def table(self) -> str:
+        """Table name shared by landing, raw and quarantine: <channel>__<stream>."""
+        return f"{self.channel_kind}__{self.stream}"
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
+
+    def column(self, name: str) -> Column:
+        return next(c for c in self.columns if c.name == name)
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of records as the API returned it, flattened to the stream's columns."""
+
+    number: int
+    records: list[dict]  # column name -> str | None, plus "payload" (the raw JSON node)
+    cursor: str | None
+
+
+class ExtractError(RuntimeError):
+    """A failure while reading a channel. The message names channel, stream and page."""
+
+    def __init__(self, channel_id: str, stream: str, page: int | None, reason: str):
+        self.channel_id, self.stream, self.page, self.reason = channel_id, stream, page, reason
+        where = f"channel {channel_id!r}, stream {stream!r}"
+        if page is not None:
+            where += f", page {page}"
+        super().__init__(f"{where}: {reason}")

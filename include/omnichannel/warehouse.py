@@ -1,0 +1,269 @@
+"""Warehouse connection settings and the embedded PostgreSQL of the default set-up.
+
+OMNI_WAREHOUSE_URL (a libpq URL) points everything at an existing server. When it is unset,
+a private PostgreSQL 16 (from the `pgserver` wheel) runs under .local/pgdata, listening on
+127.0.0.1 only, with a generated password kept in .local/warehouse.json.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import socket
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote, unquote, urlsplit
+
+import psycopg
+from psycopg import sql
+
+from omnichannel.paths import local_dir
+
+DEFAULT_PORT = 54329
+SYSTEM_USER = "pgserver"  # postgres refuses to run as root; pgserver's convention
+DATABASE = "omni"
+AIRFLOW_DATABASE = "airflow"
+
+
+class WarehouseError(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class EmbeddedState:
+    port: int
+    user: str
+    password: str
+    database: str
+
+    def url(self, database: str | None = None) -> str:
+        return (f"postgresql://{self.user}:{quote(self.password)}@127.0.0.1:{self.port}/"
+                f"{database or self.database}")
+
+
+def external_url() -> str | None:
+    return os.environ.get("OMNI_WAREHOUSE_URL") or None
+
+
+def pgdata() -> Path:
+    return local_dir() / "pgdata"
+
+
+def _state_file() -> Path:
+    return local_dir() / "warehouse.json"
+
+
+def _read_state() -> EmbeddedState | None:
+    try:
+        return EmbeddedState(**json.loads(_state_file().read_text()))
+    except FileNotFoundError:
+        return None
+
+
+def url(database: str | None = None) -> str:
+    """The warehouse libpq URL (psql accepts it). Raises if the embedded one was never set up."""
+    external = external_url()
+    if external:
+        return _with_database(external, database) if database else external
+    state = _read_state()
+    if state is None:
+        raise WarehouseError("embedded warehouse not set up: run `omni warehouse start` "
+                             "(or set OMNI_WAREHOUSE_URL)")
+    return state.url(database)
+
+
+def _with_database(libpq_url: str, database: str) -> str:
+    parts = urlsplit(libpq_url)
+    return parts._replace(path=f"/{database}").geturl()
+
+
+def connect(**kwargs) -> psycopg.Connection:
+    return psycopg.connect(url(), **kwargs)
+
+
+def _bin(name: str) -> str:
+    return str(_pgserver_bin_path() / name)
+
+
+def _pgserver_bin_path() -> Path:
+    import warnings
+
+    with warnings.catch_warnings():
+        # pgserver's package import probes XDG_RUNTIME_DIR, which we do not use
+        warnings.simplefilter("ignore")
+        from pgserver._commands import POSTGRES_BIN_PATH
+    return POSTGRES_BIN_PATH
+
+
+def _run_as_owner(args: list[str], **kwargs) -> subprocess.CompletedProcess:
+    user = SYSTEM_USER if os.geteuid() == 0 else None
+    return subprocess.run(args, check=True, capture_output=True, text=True, user=user, **kwargs)
+
+
+def _prepare_root_ownership(data: Path) -> None:
+    """As root, let the unprivileged system user reach the binaries and own the data dir."""
+    import pwd
+    import stat
+
+    POSTGRES_BIN_PATH = _pgserver_bin_path()  # noqa: N806
+    from pgserver.utils import (
+        ensure_folder_permissions,
+        ensure_prefix_permissions,
+        ensure_user_exists,
+    )
+
+    ensure_user_exists(SYSTEM_USER)
+    ensure_prefix_permissions(data)
+    ensure_prefix_permissions(POSTGRES_BIN_PATH)
+    read, execute = stat.S_IRGRP | stat.S_IROTH, stat.S_IXGRP | stat.S_IXOTH
+    ensure_folder_permissions(POSTGRES_BIN_PATH, read | execute)
+    ensure_folder_permissions(POSTGRES_BIN_PATH.parent / "lib", read)
+    entry = pwd.getpwnam(SYSTEM_USER)
+    os.chown(data, entry.pw_uid, entry.pw_gid)
+
+
+def _free_port(preferred: int) -> int:
+    for port in (preferred, 0):
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return probe.getsockname()[1]
+    raise WarehouseError("no free TCP port on 127.0.0.1")
+
+
+def _init_embedded() -> EmbeddedState:
+    data = pgdata()
+    data.mkdir(parents=True, exist_ok=True)
+    data.chmod(0o700)
+    state = EmbeddedState(
+        port=_free_port(int(os.environ.get("OMNI_WAREHOUSE_PORT", DEFAULT_PORT))),
+        user="omni", password=secrets.token_urlsafe(18), database=DATABASE,
+    )
+    if os.geteuid() == 0:
+        _prepare_root_ownership(data)
+    pwfile = local_dir() / ".pwfile"
+    pwfile.write_text(state.password + "\n")
+    pwfile.chmod(0o644)  # read by the system user during initdb only, then removed
+    try:
+        _run_as_owner([_bin("initdb"), "-D", str(data), "-U", state.user, "--pwfile", str(pwfile),
+                       "--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8",
+                       "--locale=C.UTF-8"])
+    except subprocess.CalledProcessError as exc:
+        raise WarehouseError(f"initdb failed:\n{exc.stderr}") from exc
+    finally:
+        pwfile.unlink(missing_ok=True)
+    _state_file().write_text(json.dumps(state.__dict__))
+    _state_file().chmod(0o600)
+    return state
+
+
+def _is_running(data: Path) -> bool:
+    user = SYSTEM_USER if os.geteuid() == 0 else None  # pg_ctl refuses to run as root
+    result = subprocess.run([_bin("pg_ctl"), "-D", str(data), "status"], capture_output=True,
+                            user=user)
+    return result.returncode == 0
+
+
+def start() -> str:
+    """Start (or reuse) the warehouse and make sure its databases exist. Idempotent."""
+    if external_url():
+        ensure_databases()
+        return url()
+    local_dir().mkdir(parents=True, exist_ok=True)
+    state = _read_state()
+    if state is None or not (pgdata() / "PG_VERSION").exists():
+        state = _init_embedded()
+    if not _is_running(pgdata()):
+        log_file = pgdata() / "server.log"
+        options = (f"-c listen_addresses=127.0.0.1 -p {state.port} "
+                   f"-c unix_socket_directories='' -c max_connections=200")
+        try:
+            _run_as_owner([_bin("pg_ctl"), "-D", str(pgdata()), "-l", str(log_file), "-o", options,
+                           "-w", "-t", "60", "start"])
+        except subprocess.CalledProcessError as exc:
+            tail = log_file.read_text()[-2000:] if log_file.exists() else ""
+            raise WarehouseError(f"could not start the embedded PostgreSQL:\n{exc.stderr}\n{tail}"
+                                 ) from exc
+    _wait_until_ready(state.url("postgres"))
+    with psycopg.connect(state.url("postgres"), autocommit=True) as conn:
+        _create_database(conn, state.database)
+    ensure_databases()
+    return state.url()
+
+
+def _wait_until_ready(libpq_url: str, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            psycopg.connect(libpq_url, connect_timeout=2).close()
+            return
+        except psycopg.OperationalError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.3)
+
+
+def ensure_databases() -> None:
+    """The Airflow metadata database lives beside the warehouse unless configured otherwise."""
+    if os.environ.get("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"):
+        return
+    with psycopg.connect(url(), autocommit=True) as conn:
+        _create_database(conn, AIRFLOW_DATABASE)
+
+
+def _create_database(conn: psycopg.Connection, name: str) -> None:
+    exists = conn.execute("select 1 from pg_database where datname = %s", (name,)).fetchone()
+    if not exists:
+        conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
+
+
+def stop() -> bool:
+    if external_url() or not (pgdata() / "PG_VERSION").exists() or not _is_running(pgdata()):
+        return False
+    _run_as_owner([_bin("pg_ctl"), "-D", str(pgdata()), "-m", "fast", "-w", "stop"])
+    return True
+
+
+def status() -> dict:
+    if external_url():
+        target = url()
+        try:
+            psycopg.connect(target, connect_timeout=3).close()
+            running = True
+        except psycopg.OperationalError:
+            running = False
+        return {"mode": "external", "running": running, "url": _redact(target)}
+    state = _read_state()
+    running = bool(state) and (pgdata() / "PG_VERSION").exists() and _is_running(pgdata())
+    return {"mode": "embedded", "running": running, "pgdata": str(pgdata()),
+            "url": _redact(state.url()) if state else None}
+
+
+def _redact(libpq_url: str) -> str:
+    parts = urlsplit(libpq_url)
+    if parts.password:
+        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+        return parts._replace(netloc=netloc).geturl()
+    return libpq_url
+
+
+def sqlalchemy_url(database: str | None = None) -> str:
+    """The same server for SQLAlchemy users (Airflow's metadata database)."""
+    return url(database).replace("postgresql://", "postgresql+psycopg2://", 1)
+
+
+def dbt_env() -> dict[str, str]:
+    """Connection settings for dbt_project/profiles.yml, derived from the warehouse URL."""
+    parts = urlsplit(url())
+    return {
+        "OMNI_PGHOST": parts.hostname or "127.0.0.1",
+        "OMNI_PGPORT": str(parts.port or 5432),
+        "OMNI_PGUSER": unquote(parts.username or ""),
+        "OMNI_PGPASSWORD": unquote(parts.password or ""),
+        "OMNI_PGDATABASE": parts.path.lstrip("/") or DATABASE,
+    }
