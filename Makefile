@@ -1,0 +1,59 @@
+# The few verbs people need. `make demo` and `make test` set everything up themselves.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DAYS ?= 7
+SEED ?= 42
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+# cosmos and dbt try to send usage statistics; there is no internet here and no need
+export DO_NOT_TRACK := 1
+export AIRFLOW__COSMOS__ENABLE_TELEMETRY := False
+
+.PHONY: help setup demo test test-fast lint format airflow simulator clean
+
+help:
+	@echo "make demo     run the pipeline through Airflow on $(DAYS) simulated days (SEED=$(SEED))"
+	@echo "make test     the whole test suite (real PostgreSQL, dbt, GX and Airflow DAG runs)"
+	@echo "make airflow  Airflow UI + scheduler on http://127.0.0.1:8080"
+	@echo "make lint     ruff + sqlfluff"
+	@echo "make clean    stop the embedded warehouse and remove .venv and .local"
+
+$(STAMP): pyproject.toml requirements/constraints.txt
+	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON) (Python 3.11)"; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade "pip>=24"
+	$(BIN)/pip install -q -c requirements/constraints.txt -e '.[dev]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+	$(BIN)/omni warehouse start
+	$(BIN)/omni env --migrate >/dev/null
+
+demo: setup
+	$(BIN)/omni demo --days $(DAYS) --seed $(SEED)
+
+test: setup
+	$(BIN)/pytest -q
+
+test-fast: setup
+	$(BIN)/pytest -q -x -m "not dags"
+
+lint: $(STAMP)
+	$(BIN)/ruff check include dags tests bench
+	$(BIN)/ruff format --check include dags tests bench
+
+format: $(STAMP)
+	$(BIN)/ruff format include dags tests bench
+	$(BIN)/ruff check --fix include dags tests bench
+
+airflow: setup
+	eval "$$($(BIN)/omni env)" && \
+	  export AIRFLOW_CONN_SHOPIFY_US='{"conn_type": "http", "host": "http://127.0.0.1:8765/shops/shopify_us", "password": "shpat_simulator"}' && \
+	  ($(BIN)/omni simulate serve --seed $(SEED) & \
+	   $(BIN)/airflow standalone)
+
+clean:
+	-test -x $(BIN)/omni && $(BIN)/omni warehouse stop
+	rm -rf $(VENV) .local dbt_project/target dbt_project/logs .pytest_cache .ruff_cache

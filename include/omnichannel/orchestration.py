@@ -1,0 +1,169 @@
+"""Airflow wiring: DAG factories called by the thin files in dags/.
+
+Nothing here touches the network or the warehouse at import or DAG-parse time; tasks call
+the library (omnichannel.pipeline) at run time.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, time, timedelta
+from pathlib import Path
+
+import pendulum
+from airflow.sdk import DAG, Asset, AssetAny, CronDataIntervalTimetable, TaskGroup, task
+from airflow.sdk.exceptions import AirflowFailException, AirflowNotFoundException
+
+from omnichannel import paths
+from omnichannel.channels.shopify import Credentials
+from omnichannel.config import ChannelConfig, ChannelsConfig
+
+log = logging.getLogger(__name__)
+
+DEFAULT_ARGS = {
+    "owner": "data-platform",
+    "retries": 2,
+    "retry_delay": timedelta(seconds=30),
+    "retry_exponential_backoff": True,
+    "max_retry_delay": timedelta(minutes=10),
+}
+DBT_PROFILE = "omnichannel"
+DBT_TARGET = "warehouse"
+
+
+def raw_asset(kind: str, stream: str) -> Asset:
+    """The Asset a publish updates: one raw table per channel kind × stream."""
+    table = f"{kind}__{stream}"
+    return Asset(name=f"raw.{table}", uri=f"omni://warehouse/raw/{table}", group="raw")
+
+
+def credentials_for(channel: ChannelConfig) -> Credentials:
+    """Base URL and secret from the channel's Airflow connection, else the configured URL."""
+    from airflow.sdk import BaseHook
+
+    try:
+        conn = BaseHook.get_connection(channel.connection_id)
+    except AirflowNotFoundException:
+        log.warning("no Airflow connection %r; using base_url %s without a secret",
+                    channel.connection_id, channel.base_url)
+        return Credentials(channel.base_url, "")
+    host = conn.host or channel.base_url
+    if "://" not in host:
+        port = f":{conn.port}" if conn.port else ""
+        host = f"{conn.schema or 'https'}://{host}{port}"
+    return Credentials(host, conn.password or "")
+
+
+def _interval(context):
+    from omnichannel.pipeline import Interval
+
+    return Interval(context["data_interval_start"], context["data_interval_end"])
+
+
+def build_extract_dag(channel: ChannelConfig) -> DAG:
+    """One DAG per channel instance; one batch per stream and schedule interval."""
+    start = pendulum.instance(datetime.combine(channel.start_date, time(0)),
+                              tz=channel.timezone)
+    with DAG(
+        dag_id=f"extract_{channel.channel_id}",
+        description=f"Extract {', '.join(channel.streams)} from {channel.kind} "
+                    f"instance {channel.channel_id} into raw, gated by Great Expectations",
+        schedule=CronDataIntervalTimetable(channel.schedule, timezone=channel.timezone),
+        start_date=start,
+        catchup=False,
+        max_active_runs=1,
+        default_args=DEFAULT_ARGS,
+        tags=["extract", channel.kind, channel.channel_id],
+        doc_md=__doc__,
+    ) as dag:
+        for stream in channel.streams:
+            _stream_tasks(channel, stream)
+    return dag
+
+
+def _stream_tasks(channel: ChannelConfig, stream: str) -> None:
+    with TaskGroup(group_id=stream, tooltip=f"{stream}: extract → landing → gate → raw"):
+
+        @task(task_id="extract_and_land")
+        def extract_and_land(**context) -> int:
+            from omnichannel.pipeline import extract_and_land as run
+
+            return run(channel, stream, _interval(context), credentials_for(channel),
+                       run_id=context["run_id"])
+
+        @task(task_id="gate", retries=0)
+        def gate(batch_id: int) -> int:
+            from omnichannel.pipeline import BatchHeld
+            from omnichannel.pipeline import gate as run
+
+            try:
+                run(channel, stream, batch_id)
+            except BatchHeld as exc:
+                # the data will not change on retry; quarantine holds the rows
+                raise AirflowFailException(str(exc)) from exc
+            return batch_id
+
+        @task(task_id="publish", outlets=[raw_asset(channel.kind, stream)])
+        def publish(batch_id: int) -> dict:
+            from omnichannel.pipeline import publish_batch
+
+            batch = publish_batch(channel, stream, batch_id)
+            return {"batch_id": batch.batch_id, "rows_published": batch.rows_published}
+
+        publish(gate(extract_and_land()))
+
+
+def build_transform_dag(config: ChannelsConfig) -> DAG:
+    """dbt (through cosmos) whenever any raw table is published."""
+    from cosmos import (
+        DbtTaskGroup,
+        ExecutionConfig,
+        ExecutionMode,
+        InvocationMode,
+        LoadMode,
+        ProfileConfig,
+        ProjectConfig,
+        RenderConfig,
+        TestBehavior,
+    )
+
+    project = paths.dbt_project_dir()
+    manifest = project / "target" / "manifest.json"
+    if not manifest.exists():
+        raise FileNotFoundError(f"{manifest} is missing: run `omni dbt-parse` (make does it)")
+    assets = sorted({(c.kind, s) for c in config.channels for s in c.streams})
+    schedule = AssetAny(*(raw_asset(kind, stream) for kind, stream in assets))
+    with DAG(
+        dag_id="transform_dbt",
+        description="dbt staging → marts, run when raw tables are published",
+        schedule=schedule,
+        start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+        catchup=False,
+        max_active_runs=1,
+        default_args={**DEFAULT_ARGS, "retries": 1},
+        tags=["transform", "dbt"],
+    ) as dag:
+        DbtTaskGroup(
+            group_id="dbt",
+            project_config=ProjectConfig(project, manifest_path=manifest,
+                                         install_dbt_deps=False, partial_parse=True),
+            profile_config=ProfileConfig(profile_name=DBT_PROFILE, target_name=DBT_TARGET,
+                                         profiles_yml_filepath=project / "profiles.yml"),
+            execution_config=ExecutionConfig(execution_mode=ExecutionMode.LOCAL,
+                                             invocation_mode=InvocationMode.DBT_RUNNER,
+                                             dbt_executable_path=_dbt_executable()),
+            # BUILD: one `dbt build` per model, so a failing test fails that model's task
+            # and no model downstream of it is published.
+            render_config=RenderConfig(load_method=LoadMode.DBT_MANIFEST,
+                                       test_behavior=TestBehavior.BUILD),
+            operator_args={"install_deps": False},
+        )
+    return dag
+
+
+def _dbt_executable() -> str:
+    import shutil
+    import sys
+
+    beside = Path(sys.executable).with_name("dbt")
+    return str(beside) if beside.exists() else (shutil.which("dbt") or "dbt")

@@ -1,0 +1,116 @@
+"""Process environment for Airflow and dbt in the embedded default set-up.
+
+Everything is derived from the warehouse URL and the project layout; variables the user
+already set win, so the same commands work against an existing PostgreSQL or Airflow DB.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from omnichannel import paths, warehouse
+
+log = logging.getLogger(__name__)
+
+
+def airflow_home() -> Path:
+    return Path(os.environ.get("AIRFLOW_HOME") or paths.local_dir() / "airflow")
+
+
+def environment() -> dict[str, str]:
+    """Defaults for Airflow and dbt; a variable already set in the environment wins."""
+    include = str(paths.project_root() / "include")
+    defaults = {
+        "OMNI_HOME": str(paths.project_root()),
+        "AIRFLOW_HOME": str(airflow_home()),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(paths.dags_dir()),
+        "AIRFLOW__CORE__PLUGINS_FOLDER": str(paths.plugins_dir()),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+        "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True",
+        "AIRFLOW__API__HOST": "127.0.0.1",
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": warehouse.sqlalchemy_url(warehouse.AIRFLOW_DATABASE),
+        "GX_ANALYTICS_ENABLED": "false",
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        **warehouse.dbt_env(),
+    }
+    env = {key: os.environ.get(key, value) for key, value in defaults.items()}
+    # task processes import the library from include/ even without the editable install
+    pythonpath = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    env["PYTHONPATH"] = os.pathsep.join([include, *[p for p in pythonpath if p != include]])
+    return env
+
+
+def apply() -> dict[str, str]:
+    """Start the warehouse and export the environment into this process."""
+    warehouse.start()
+    env = environment()
+    os.environ.update(env)
+    airflow_home().mkdir(parents=True, exist_ok=True)
+    return env
+
+
+def _venv_bin(name: str) -> str:
+    return str(Path(sys.executable).with_name(name))
+
+
+def migrate_airflow_db() -> None:
+    """`airflow db migrate`, skipped when this Airflow version already migrated this DB."""
+    from importlib.metadata import version
+
+    db_url = os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]
+    stamp = hashlib.sha256(f"{version('apache-airflow-core')}|{db_url}".encode()).hexdigest()
+    marker = airflow_home() / ".migrated"
+    if marker.exists() and marker.read_text() == stamp and _airflow_db_present():
+        return
+    log.info("migrating the Airflow metadata database")
+    subprocess.run([_venv_bin("airflow"), "db", "migrate"], check=True, env=os.environ.copy(),
+                   stdout=subprocess.DEVNULL)
+    marker.write_text(stamp)
+
+
+def _airflow_db_present() -> bool:
+    import psycopg
+
+    if os.environ.get("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", "").startswith("sqlite"):
+        return True
+    try:
+        with psycopg.connect(warehouse.url(warehouse.AIRFLOW_DATABASE)) as conn:
+            return bool(conn.execute("select to_regclass('public.alembic_version')").fetchone()[0])
+    except psycopg.Error:
+        return False
+
+
+def dbt_parse() -> Path:
+    """Write dbt_project/target/manifest.json (cosmos renders the DAG from it)."""
+    project = paths.dbt_project_dir()
+    manifest = project / "target" / "manifest.json"
+    sources = sorted(p for p in project.rglob("*") if p.is_file() and "target" not in p.parts
+                     and "logs" not in p.parts)
+    digest = hashlib.sha256()
+    for path in sources:
+        digest.update(str(path.relative_to(project)).encode())
+        digest.update(path.read_bytes())
+    marker = project / "target" / ".sources.sha256"
+    if manifest.exists() and marker.exists() and marker.read_text() == digest.hexdigest():
+        return manifest
+    subprocess.run([_venv_bin("dbt"), "parse", "--quiet", "--project-dir", str(project),
+                    "--profiles-dir", str(project)], check=True, env=os.environ.copy())
+    marker.write_text(digest.hexdigest())
+    return manifest
+
+
+def simulator_connection(url: str) -> str:
+    """An Airflow connection (JSON form) for a channel served by the simulator."""
+    return json.dumps({"conn_type": "http", "host": url, "password": "shpat_simulator"})
+
+
+def connection_env_var(connection_id: str) -> str:
+    return f"AIRFLOW_CONN_{connection_id.upper()}"
