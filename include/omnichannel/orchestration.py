@@ -153,9 +153,11 @@ def build_transform_dag(config: ChannelsConfig) -> DAG:
                                              invocation_mode=InvocationMode.DBT_RUNNER,
                                              dbt_executable_path=_dbt_executable()),
             # BUILD: one `dbt build` per model, so a failing test fails that model's task
-            # and no model downstream of it is published.
+            # and no model downstream of it is published. Tests spanning several models
+            # (reconciliations) get a task of their own after all their parents.
             render_config=RenderConfig(load_method=LoadMode.DBT_MANIFEST,
-                                       test_behavior=TestBehavior.BUILD),
+                                       test_behavior=TestBehavior.BUILD,
+                                       should_detach_multiple_parents_tests=True),
             operator_args={"install_deps": False},
         )
     return dag

@@ -5,6 +5,8 @@ Routes
 - GET  /_simulator/health
 - POST /_simulator/clock    {"now": "2026-10-02T04:00:00Z"} or {"now": null} for wall-clock time
 - POST /_simulator/faults   {"channel_id": "...", "fault": "malformed_page", "page": 2}
+                            faults: malformed_page (truncated body), server_error (502),
+                            bad_row (an unparseable amount in the page's first order)
 - DELETE /_simulator/faults
 """
 
@@ -24,7 +26,7 @@ from omnichannel.simulator.world import World, WorldChannel
 
 log = logging.getLogger(__name__)
 SHOPIFY_PATH = re.compile(r"^/shops/(?P<channel>[a-z0-9_]+)/admin/api/(?P<version>[^/]+)/graphql\.json$")
-FAULTS = ("malformed_page", "server_error")
+FAULTS = ("malformed_page", "server_error", "bad_row")
 
 
 def world_from_config(seed: int, config: ChannelsConfig) -> World:
@@ -136,10 +138,19 @@ class Handler(BaseHTTPRequestHandler):
         if fault and fault["fault"] == "server_error":
             return self._json(502, {"errors": "Bad Gateway"})
         response = ShopifyAdmin(state.world, channel_id).execute(body, state.clock())
+        if fault and fault["fault"] == "bad_row":
+            _corrupt_first_order(response)
         payload = json.dumps(response).encode()
         if fault and fault["fault"] == "malformed_page":
             payload = payload[: max(1, len(payload) // 2)]  # a truncated body, as after a cut
         self._send(200, payload)
+
+
+def _corrupt_first_order(response: dict) -> None:
+    """A value no parser should accept, in the first order of the page (schema drift)."""
+    edges = ((response.get("data") or {}).get("orders") or {}).get("edges") or []
+    if edges and "subtotalPriceSet" in edges[0]["node"]:
+        edges[0]["node"]["subtotalPriceSet"]["shopMoney"]["amount"] = "12,50 USD"
 
 
 def _page_number(body: dict) -> int:

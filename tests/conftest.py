@@ -1,0 +1,92 @@
+"""Test set-up: a real PostgreSQL (the embedded one, or OMNI_WAREHOUSE_URL's server) with
+databases of its own for the tests, so that `make test` never touches the demo's data.
+
+The environment is set in pytest_configure, before any test module imports Airflow.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import date, datetime, time, timedelta
+
+import psycopg
+import pytest
+from psycopg import sql
+
+TEST_DATABASE = "omni_test"
+TEST_AIRFLOW_DATABASE = "airflow_test"
+
+
+def _recreate(admin_url: str, name: str) -> None:
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("drop database if exists {} with (force)").format(
+            sql.Identifier(name)))
+        conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
+
+
+def _ensure(admin_url: str, name: str) -> None:
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        if not conn.execute("select 1 from pg_database where datname = %s", (name,)).fetchone():
+            conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
+
+
+def pytest_configure(config):
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+    os.environ.setdefault("AIRFLOW__COSMOS__ENABLE_TELEMETRY", "False")
+    from omnichannel import warehouse
+
+    admin_url = warehouse.start()
+    _recreate(admin_url, TEST_DATABASE)
+    _ensure(admin_url, TEST_AIRFLOW_DATABASE)
+    os.environ["OMNI_WAREHOUSE_URL"] = warehouse._with_database(admin_url, TEST_DATABASE)
+    os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = warehouse.sqlalchemy_url(
+        TEST_AIRFLOW_DATABASE)
+    from omnichannel import runtime
+
+    runtime.apply()
+
+
+@pytest.fixture(scope="session")
+def channels():
+    from omnichannel.config import load_channels
+
+    return load_channels()
+
+
+@pytest.fixture(scope="session")
+def shop(channels):
+    return channels.get("shopify_us")
+
+
+@pytest.fixture
+def world(channels):
+    from omnichannel.simulator.server import world_from_config
+
+    return world_from_config(7, channels)
+
+
+@pytest.fixture
+def simulator(world):
+    from omnichannel.simulator.server import Simulator
+
+    with Simulator(world) as sim:
+        yield sim
+
+
+def local_day_interval(day: date, timezone):
+    from omnichannel.pipeline import Interval
+
+    start = datetime.combine(day, time(0), timezone)
+    return Interval(start, datetime.combine(day + timedelta(days=1), time(0), timezone))
+
+
+@pytest.fixture
+def clean_warehouse():
+    """Empty library tables and marts of the test database."""
+    from omnichannel import warehouse
+
+    with warehouse.connect(autocommit=True) as conn:
+        for schema in ("landing", "raw", "quarantine", "ops", "staging", "marts"):
+            conn.execute(sql.SQL("drop schema if exists {} cascade").format(
+                sql.Identifier(schema)))
+    yield

@@ -1,0 +1,60 @@
+"""Real Airflow DAG runs (dag.test) against the simulator and the test warehouse."""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+
+import pytest
+
+from omnichannel import runtime, warehouse
+from omnichannel.demo import load_dags, local_midnight, run_demo
+
+pytestmark = pytest.mark.dags
+
+
+@pytest.fixture(scope="module")
+def airflow_ready():
+    runtime.migrate_airflow_db()
+    runtime.dbt_parse()
+
+
+def test_demo_through_airflow_matches_truth_and_is_idempotent(airflow_ready, clean_warehouse):
+    first = run_demo(days=3, seed=5, echo=lambda *_: None)
+    assert first.mismatches == []
+    assert len(first.truth) == 3 and all(row.orders_count > 0 for row in first.truth)
+    second = run_demo(days=3, seed=5, echo=lambda *_: None)
+    assert second.mart == first.mart
+    with warehouse.connect() as conn:
+        statuses = conn.execute("select distinct status from ops.load_batches").fetchall()
+        dag_runs = conn.execute("select count(*) from ops.load_batches where run_id like "
+                                "'manual__%'").fetchone()[0]
+    assert statuses == [("published",)]
+    assert dag_runs == 6  # every batch came from an Airflow DAG run
+
+
+def test_malformed_page_fails_the_extract_task_and_publishes_nothing(
+        airflow_ready, clean_warehouse, channels, world):
+    from omnichannel.simulator.server import Simulator
+
+    shop = channels.get("shopify_us")
+    dag = load_dags()[f"extract_{shop.channel_id}"]
+    for task in dag.tasks:
+        task.retries = 0  # the fault is permanent here; retrying only takes time
+    end = local_midnight(shop.start_date + timedelta(days=2), shop)
+    with Simulator(world) as simulator:
+        os.environ[runtime.connection_env_var(shop.connection_id)] = (
+            runtime.simulator_connection(simulator.shop_url(shop.channel_id)))
+        simulator.set_clock(end)
+        simulator.add_fault(shop.channel_id, "malformed_page", page=2)
+        run = dag.test(logical_date=end)
+    assert str(run.state).endswith("failed")
+    states = {ti.task_id: str(ti.state) for ti in run.get_task_instances()}
+    assert states["orders.extract_and_land"].endswith("failed")
+    assert not states["orders.publish"].endswith("success")
+    with warehouse.connect() as conn:
+        [(status, error)] = conn.execute("select status, error from ops.load_batches").fetchall()
+        published = conn.execute("select count(*) from raw.shopify__orders").fetchone()[0]
+    assert status == "failed"
+    assert "channel 'shopify_us', stream 'orders', page 2: malformed page" in error
+    assert published == 0

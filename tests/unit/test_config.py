@@ -1,0 +1,65 @@
+from pathlib import Path
+
+import pytest
+
+from omnichannel.config import ConfigError, load_channels
+
+VALID = """
+channels:
+  - channel_id: shop_a
+    kind: shopify
+    base_url: http://127.0.0.1:1/shops/shop_a
+    timezone: Europe/Berlin
+    currency: EUR
+    start_date: "2026-10-01"
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "channels.yml"
+    path.write_text(text)
+    return path
+
+
+def test_repository_config_loads():
+    config = load_channels()
+    shop = config.get("shopify_us")
+    assert shop.kind == "shopify" and shop.streams == ("orders",)
+    assert shop.page_size <= 250
+
+
+def test_defaults_are_applied(tmp_path):
+    channel = load_channels(write(tmp_path, VALID)).get("shop_a")
+    assert channel.connection_id == "shop_a"
+    assert channel.schedule == "0 0 * * *"
+    assert channel.streams == ("orders",)
+
+
+def test_second_instance_of_a_kind_is_only_yaml(tmp_path):
+    second = VALID + VALID.split("channels:\n", 1)[1].replace("shop_a", "shop_b")
+    config = load_channels(write(tmp_path, second))
+    assert [c.channel_id for c in config.channels] == ["shop_a", "shop_b"]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (("Europe/Berlin", "Mars/Olympus"), "unknown timezone 'Mars/Olympus'"),
+        (("EUR", "euro"), "ISO 4217"),
+        (("kind: shopify", "kind: ebay"), "unknown kind 'ebay'"),
+        (('"2026-10-01"', '"October"'), "start_date must be YYYY-MM-DD"),
+        (("currency: EUR", "currency: EUR\n    page_size: 500"), "exceeds Shopify's maximum"),
+        (("currency: EUR", "currency: EUR\n    streams: [tiktok]"), "no stream(s) tiktok"),
+        (("    base_url: http://127.0.0.1:1/shops/shop_a\n", ""), "missing required field(s)"),
+    ],
+)
+def test_invalid_config_names_the_channel_and_field(tmp_path, change, message):
+    with pytest.raises(ConfigError) as error:
+        load_channels(write(tmp_path, VALID.replace(*change)))
+    assert message in str(error.value)
+    assert "channels.yml" in str(error.value)
+
+
+def test_duplicate_channel_id_is_rejected(tmp_path):
+    with pytest.raises(ConfigError, match="configured twice"):
+        load_channels(write(tmp_path, VALID + VALID.split("channels:\n", 1)[1]))
