@@ -43,6 +43,7 @@ test-fast: setup
 lint: $(STAMP)
 	$(BIN)/ruff check include dags tests bench
 	$(BIN)/ruff format --check include dags tests bench
+	cd dbt_project && ../$(BIN)/sqlfluff lint models tests
 
 format: $(STAMP)
 	$(BIN)/ruff format include dags tests bench

@@ -19,8 +19,9 @@ TEST_AIRFLOW_DATABASE = "airflow_test"
 
 def _recreate(admin_url: str, name: str) -> None:
     with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("drop database if exists {} with (force)").format(
-            sql.Identifier(name)))
+        conn.execute(
+            sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name))
+        )
         conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
 
 
@@ -40,7 +41,8 @@ def pytest_configure(config):
     _ensure(admin_url, TEST_AIRFLOW_DATABASE)
     os.environ["OMNI_WAREHOUSE_URL"] = warehouse._with_database(admin_url, TEST_DATABASE)
     os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = warehouse.sqlalchemy_url(
-        TEST_AIRFLOW_DATABASE)
+        TEST_AIRFLOW_DATABASE
+    )
     from omnichannel import runtime
 
     runtime.apply()
@@ -87,6 +89,5 @@ def clean_warehouse():
 
     with warehouse.connect(autocommit=True) as conn:
         for schema in ("landing", "raw", "quarantine", "ops", "staging", "marts"):
-            conn.execute(sql.SQL("drop schema if exists {} cascade").format(
-                sql.Identifier(schema)))
+            conn.execute(sql.SQL("drop schema if exists {} cascade").format(sql.Identifier(schema)))
     yield

@@ -11,10 +11,15 @@ with from_orders as (
     group by channel_id, order_date
 )
 
-select mart.channel_id, mart.order_date, mart.gmv, from_orders.gmv as orders_gmv
+select
+    mart.channel_id,
+    mart.order_date,
+    mart.gmv,
+    from_orders.gmv as orders_gmv
 from {{ ref('mart_channel_daily_kpis') }} as mart
 full outer join from_orders
     on mart.channel_id = from_orders.channel_id and mart.order_date = from_orders.order_date
-where mart.gmv is distinct from from_orders.gmv
-   or mart.net_revenue is distinct from from_orders.net_revenue
-   or mart.orders_count is distinct from from_orders.orders_count
+where
+    mart.gmv is distinct from from_orders.gmv
+    or mart.net_revenue is distinct from from_orders.net_revenue
+    or mart.orders_count is distinct from from_orders.orders_count

@@ -123,6 +123,8 @@ def _parse_channel(path: Path, index: int, entry: object) -> ChannelConfig:
 def _positive_int(where: str, entry: dict, key: str, default: int, allow_zero=False) -> int:
     value = entry.get(key, default)
     if not isinstance(value, int) or isinstance(value, bool) or value < (0 if allow_zero else 1):
-        raise ConfigError(f"{where}: {key} must be a {'non-negative' if allow_zero else 'positive'} "
-                          f"integer, got {value!r}")
+        raise ConfigError(
+            f"{where}: {key} must be a {'non-negative' if allow_zero else 'positive'} "
+            f"integer, got {value!r}"
+        )
     return value

@@ -72,8 +72,10 @@ def run_dag(dag, logical_date: datetime | None) -> None:
     state = str(getattr(run, "state", "unknown"))
     log.info("%s %s: %s in %.1fs", dag.dag_id, logical_date, state, clock.monotonic() - started)
     if not state.endswith("success"):
-        raise DemoError(f"DAG run {dag.dag_id} ({logical_date}) ended {state}; see the task logs "
-                        f"above or `make airflow`")
+        raise DemoError(
+            f"DAG run {dag.dag_id} ({logical_date}) ended {state}; see the task logs "
+            f"above or `make airflow`"
+        )
 
 
 def run_demo(days: int, seed: int, echo=print) -> DemoResult:
@@ -88,7 +90,8 @@ def run_demo(days: int, seed: int, echo=print) -> DemoResult:
     with Simulator(world) as simulator:
         for channel in config.channels:
             os.environ[runtime.connection_env_var(channel.connection_id)] = (
-                runtime.simulator_connection(simulator.shop_url(channel.channel_id)))
+                runtime.simulator_connection(simulator.shop_url(channel.channel_id))
+            )
         dags = load_dags()
         for n in range((last - first).days + 1):
             day = first + timedelta(days=n)
@@ -108,8 +111,10 @@ def run_demo(days: int, seed: int, echo=print) -> DemoResult:
 
 def read_mart() -> dict[tuple[str, date], tuple[int, Decimal, Decimal]]:
     with warehouse.connect() as conn:
-        rows = conn.execute("select channel_id, order_date, orders_count, gmv, net_revenue "
-                            "from marts.mart_channel_daily_kpis").fetchall()
+        rows = conn.execute(
+            "select channel_id, order_date, orders_count, gmv, net_revenue "
+            "from marts.mart_channel_daily_kpis"
+        ).fetchall()
     return {(r[0], r[1]): (r[2], r[3], r[4]) for r in rows}
 
 
@@ -121,23 +126,32 @@ def summary(result: DemoResult) -> str:
                from marts.mart_channel_daily_kpis
                where order_date between %s and %s
                group by channel_id, currency order by channel_id""",
-            (result.first_day, result.last_day)).fetchall()
-        batches = conn.execute("select status, count(*) from ops.load_batches group by status "
-                               "order by status").fetchall()
-    lines = [f"KPIs {result.first_day} .. {result.last_day} (channel's local days)",
-             f"{'channel':<14}{'cur':<5}{'orders':>8}{'GMV':>14}{'net revenue':>14}{'AOV':>9}"]
+            (result.first_day, result.last_day),
+        ).fetchall()
+        batches = conn.execute(
+            "select status, count(*) from ops.load_batches group by status order by status"
+        ).fetchall()
+    lines = [
+        f"KPIs {result.first_day} .. {result.last_day} (channel's local days)",
+        f"{'channel':<14}{'cur':<5}{'orders':>8}{'GMV':>14}{'net revenue':>14}{'AOV':>9}",
+    ]
     for channel_id, currency, orders, gmv, net, aov in rows:
-        lines.append(f"{channel_id:<14}{currency:<5}{orders:>8}{gmv:>14,.2f}{net:>14,.2f}"
-                     f"{aov:>9,.2f}")
-    check = ("mart equals `omni simulate truth` for every channel and day"
-             if not result.mismatches else "MISMATCH:\n  " + "\n  ".join(result.mismatches))
+        lines.append(
+            f"{channel_id:<14}{currency:<5}{orders:>8}{gmv:>14,.2f}{net:>14,.2f}{aov:>9,.2f}"
+        )
+    check = (
+        "mart equals `omni simulate truth` for every channel and day"
+        if not result.mismatches
+        else "MISMATCH:\n  " + "\n  ".join(result.mismatches)
+    )
     lines += [
         f"check: {check}",
         "batches: " + ", ".join(f"{status} {count}" for status, count in batches),
         f"took {result.seconds:.0f}s",
         "",
         "where to look:",
-        "  psql \"$(.venv/bin/omni warehouse url)\" -c 'select * from marts.mart_channel_daily_kpis'",
+        '  psql "$(.venv/bin/omni warehouse url)" \\',
+        "       -c 'select * from marts.mart_channel_daily_kpis order by 1, 2'",
         "  tables: raw.shopify__orders, ops.load_batches, ops.dq_results, quarantine.records",
         "  make airflow    # Airflow UI on http://127.0.0.1:8080 with these DAG runs",
     ]

@@ -44,8 +44,11 @@ def credentials_for(channel: ChannelConfig) -> Credentials:
     try:
         conn = BaseHook.get_connection(channel.connection_id)
     except AirflowNotFoundException:
-        log.warning("no Airflow connection %r; using base_url %s without a secret",
-                    channel.connection_id, channel.base_url)
+        log.warning(
+            "no Airflow connection %r; using base_url %s without a secret",
+            channel.connection_id,
+            channel.base_url,
+        )
         return Credentials(channel.base_url, "")
     host = conn.host or channel.base_url
     if "://" not in host:
@@ -62,12 +65,11 @@ def _interval(context):
 
 def build_extract_dag(channel: ChannelConfig) -> DAG:
     """One DAG per channel instance; one batch per stream and schedule interval."""
-    start = pendulum.instance(datetime.combine(channel.start_date, time(0)),
-                              tz=channel.timezone)
+    start = pendulum.instance(datetime.combine(channel.start_date, time(0)), tz=channel.timezone)
     with DAG(
         dag_id=f"extract_{channel.channel_id}",
         description=f"Extract {', '.join(channel.streams)} from {channel.kind} "
-                    f"instance {channel.channel_id} into raw, gated by Great Expectations",
+        f"instance {channel.channel_id} into raw, gated by Great Expectations",
         schedule=CronDataIntervalTimetable(channel.schedule, timezone=channel.timezone),
         start_date=start,
         catchup=False,
@@ -88,8 +90,13 @@ def _stream_tasks(channel: ChannelConfig, stream: str) -> None:
         def extract_and_land(**context) -> int:
             from omnichannel.pipeline import extract_and_land as run
 
-            return run(channel, stream, _interval(context), credentials_for(channel),
-                       run_id=context["run_id"])
+            return run(
+                channel,
+                stream,
+                _interval(context),
+                credentials_for(channel),
+                run_id=context["run_id"],
+            )
 
         @task(task_id="gate", retries=0)
         def gate(batch_id: int) -> int:
@@ -145,19 +152,27 @@ def build_transform_dag(config: ChannelsConfig) -> DAG:
     ) as dag:
         DbtTaskGroup(
             group_id="dbt",
-            project_config=ProjectConfig(project, manifest_path=manifest,
-                                         install_dbt_deps=False, partial_parse=True),
-            profile_config=ProfileConfig(profile_name=DBT_PROFILE, target_name=DBT_TARGET,
-                                         profiles_yml_filepath=project / "profiles.yml"),
-            execution_config=ExecutionConfig(execution_mode=ExecutionMode.LOCAL,
-                                             invocation_mode=InvocationMode.DBT_RUNNER,
-                                             dbt_executable_path=_dbt_executable()),
+            project_config=ProjectConfig(
+                project, manifest_path=manifest, install_dbt_deps=False, partial_parse=True
+            ),
+            profile_config=ProfileConfig(
+                profile_name=DBT_PROFILE,
+                target_name=DBT_TARGET,
+                profiles_yml_filepath=project / "profiles.yml",
+            ),
+            execution_config=ExecutionConfig(
+                execution_mode=ExecutionMode.LOCAL,
+                invocation_mode=InvocationMode.DBT_RUNNER,
+                dbt_executable_path=_dbt_executable(),
+            ),
             # BUILD: one `dbt build` per model, so a failing test fails that model's task
             # and no model downstream of it is published. Tests spanning several models
             # (reconciliations) get a task of their own after all their parents.
-            render_config=RenderConfig(load_method=LoadMode.DBT_MANIFEST,
-                                       test_behavior=TestBehavior.BUILD,
-                                       should_detach_multiple_parents_tests=True),
+            render_config=RenderConfig(
+                load_method=LoadMode.DBT_MANIFEST,
+                test_behavior=TestBehavior.BUILD,
+                should_detach_multiple_parents_tests=True,
+            ),
             operator_args={"install_deps": False},
         )
     return dag

@@ -37,8 +37,9 @@ class Interval:
             raise ValueError(f"empty interval {self.start} .. {self.end}")
 
 
-def extraction_window(watermark: datetime | None, interval: Interval,
-                      lookback: timedelta) -> tuple[datetime, datetime]:
+def extraction_window(
+    watermark: datetime | None, interval: Interval, lookback: timedelta
+) -> tuple[datetime, datetime]:
     """Read from the older of watermark and interval start, minus the lookback.
 
     Starting at the watermark catches up after missed runs; re-reading the lookback
@@ -55,18 +56,39 @@ def prepare(channel: ChannelConfig, stream: str) -> None:
         schema.ensure_stream_tables(conn, stream_spec(channel.kind, stream))
 
 
-def extract_and_land(channel: ChannelConfig, stream: str, interval: Interval,
-                     credentials: Credentials, run_id: str | None = None) -> int:
+def extract_and_land(
+    channel: ChannelConfig,
+    stream: str,
+    interval: Interval,
+    credentials: Credentials,
+    run_id: str | None = None,
+) -> int:
     spec = stream_spec(channel.kind, stream)
     prepare(channel, stream)
     with warehouse.connect(autocommit=True) as conn:
         watermark = ledger.get_watermark(conn, channel.channel_id, stream)
         cursor_from, cursor_to = extraction_window(
-            watermark, interval, timedelta(hours=channel.lookback_hours))
-        batch_id = ledger.begin_batch(conn, channel.channel_id, stream, interval.start,
-                                      interval.end, cursor_from, cursor_to, run_id, spec.table)
-        log.info("batch %s: %s/%s updated in [%s, %s)", batch_id, channel.channel_id, stream,
-                 cursor_from.isoformat(), cursor_to.isoformat())
+            watermark, interval, timedelta(hours=channel.lookback_hours)
+        )
+        batch_id = ledger.begin_batch(
+            conn,
+            channel.channel_id,
+            stream,
+            interval.start,
+            interval.end,
+            cursor_from,
+            cursor_to,
+            run_id,
+            spec.table,
+        )
+        log.info(
+            "batch %s: %s/%s updated in [%s, %s)",
+            batch_id,
+            channel.channel_id,
+            stream,
+            cursor_from.isoformat(),
+            cursor_to.isoformat(),
+        )
         client = KINDS[channel.kind].make_client(channel, credentials)
         pages = rows = 0
         try:
@@ -74,8 +96,7 @@ def extract_and_land(channel: ChannelConfig, stream: str, interval: Interval,
                 with conn.transaction():
                     rows += land_page(conn, spec, batch_id, channel.channel_id, page)
                     pages += 1
-                    ledger.set_status(conn, batch_id, "extracting", pages=pages,
-                                      rows_received=rows)
+                    ledger.set_status(conn, batch_id, "extracting", pages=pages, rows_received=rows)
         except Exception as exc:
             ledger.set_status(conn, batch_id, "failed", error=f"{type(exc).__name__}: {exc}")
             raise
@@ -93,16 +114,17 @@ def gate(channel: ChannelConfig, stream: str, batch_id: int) -> quality_gate.Gat
         if batch.status != "landed":
             raise RuntimeError(f"batch {batch_id} is {batch.status!r}, expected 'landed'")
         frame = quality_gate.landed_frame(conn, spec, batch_id)
-        result = quality_gate.validate_frame(spec, frame,
-                                             {"shop_currencies": [channel.currency]})
+        result = quality_gate.validate_frame(spec, frame, {"shop_currencies": [channel.currency]})
         with conn.transaction():
             quality_gate.record_results(conn, batch_id, result)
             if result.success:
                 ledger.set_status(conn, batch_id, "gated")
         if not result.success:
             publish.hold(conn, spec, batch_id, [f.as_reason() for f in result.failures])
-            raise BatchHeld(f"channel {channel.channel_id!r}, stream {stream!r}, batch "
-                            f"{batch_id}: held by suite {result.suite}: {result.summary()}")
+            raise BatchHeld(
+                f"channel {channel.channel_id!r}, stream {stream!r}, batch "
+                f"{batch_id}: held by suite {result.suite}: {result.summary()}"
+            )
     return result
 
 
@@ -110,13 +132,22 @@ def publish_batch(channel: ChannelConfig, stream: str, batch_id: int) -> ledger.
     spec = stream_spec(channel.kind, stream)
     with warehouse.connect() as conn:
         batch = publish.publish(conn, spec, batch_id)
-    log.info("batch %s published: %s records (%s duplicate versions collapsed)",
-             batch_id, batch.rows_published, batch.rows_duplicate)
+    log.info(
+        "batch %s published: %s records (%s duplicate versions collapsed)",
+        batch_id,
+        batch.rows_published,
+        batch.rows_duplicate,
+    )
     return batch
 
 
-def run_interval(channel: ChannelConfig, stream: str, interval: Interval,
-                 credentials: Credentials, run_id: str | None = None) -> ledger.Batch:
+def run_interval(
+    channel: ChannelConfig,
+    stream: str,
+    interval: Interval,
+    credentials: Credentials,
+    run_id: str | None = None,
+) -> ledger.Batch:
     batch_id = extract_and_land(channel, stream, interval, credentials, run_id)
     gate(channel, stream, batch_id)
     return publish_batch(channel, stream, batch_id)

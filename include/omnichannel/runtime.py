@@ -71,8 +71,12 @@ def migrate_airflow_db() -> None:
     if marker.exists() and marker.read_text() == stamp and _airflow_db_present():
         return
     log.info("migrating the Airflow metadata database")
-    subprocess.run([_venv_bin("airflow"), "db", "migrate"], check=True, env=os.environ.copy(),
-                   stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [_venv_bin("airflow"), "db", "migrate"],
+        check=True,
+        env=os.environ.copy(),
+        stdout=subprocess.DEVNULL,
+    )
     marker.write_text(stamp)
 
 
@@ -92,8 +96,11 @@ def dbt_parse() -> Path:
     """Write dbt_project/target/manifest.json (cosmos renders the DAG from it)."""
     project = paths.dbt_project_dir()
     manifest = project / "target" / "manifest.json"
-    sources = sorted(p for p in project.rglob("*") if p.is_file() and "target" not in p.parts
-                     and "logs" not in p.parts)
+    sources = sorted(
+        p
+        for p in project.rglob("*")
+        if p.is_file() and "target" not in p.parts and "logs" not in p.parts
+    )
     digest = hashlib.sha256()
     for path in sources:
         digest.update(str(path.relative_to(project)).encode())
@@ -101,8 +108,19 @@ def dbt_parse() -> Path:
     marker = project / "target" / ".sources.sha256"
     if manifest.exists() and marker.exists() and marker.read_text() == digest.hexdigest():
         return manifest
-    subprocess.run([_venv_bin("dbt"), "parse", "--quiet", "--project-dir", str(project),
-                    "--profiles-dir", str(project)], check=True, env=os.environ.copy())
+    subprocess.run(
+        [
+            _venv_bin("dbt"),
+            "parse",
+            "--quiet",
+            "--project-dir",
+            str(project),
+            "--profiles-dir",
+            str(project),
+        ],
+        check=True,
+        env=os.environ.copy(),
+    )
     marker.write_text(digest.hexdigest())
     return manifest
 

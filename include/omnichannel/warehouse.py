@@ -40,8 +40,10 @@ class EmbeddedState:
     database: str
 
     def url(self, database: str | None = None) -> str:
-        return (f"postgresql://{self.user}:{quote(self.password)}@127.0.0.1:{self.port}/"
-                f"{database or self.database}")
+        return (
+            f"postgresql://{self.user}:{quote(self.password)}@127.0.0.1:{self.port}/"
+            f"{database or self.database}"
+        )
 
 
 def external_url() -> str | None:
@@ -70,8 +72,9 @@ def url(database: str | None = None) -> str:
         return _with_database(external, database) if database else external
     state = _read_state()
     if state is None:
-        raise WarehouseError("embedded warehouse not set up: run `omni warehouse start` "
-                             "(or set OMNI_WAREHOUSE_URL)")
+        raise WarehouseError(
+            "embedded warehouse not set up: run `omni warehouse start` (or set OMNI_WAREHOUSE_URL)"
+        )
     return state.url(database)
 
 
@@ -142,7 +145,9 @@ def _init_embedded() -> EmbeddedState:
     data.chmod(0o700)
     state = EmbeddedState(
         port=_free_port(int(os.environ.get("OMNI_WAREHOUSE_PORT", DEFAULT_PORT))),
-        user="omni", password=secrets.token_urlsafe(18), database=DATABASE,
+        user="omni",
+        password=secrets.token_urlsafe(18),
+        database=DATABASE,
     )
     if os.geteuid() == 0:
         _prepare_root_ownership(data)
@@ -150,9 +155,22 @@ def _init_embedded() -> EmbeddedState:
     pwfile.write_text(state.password + "\n")
     pwfile.chmod(0o644)  # read by the system user during initdb only, then removed
     try:
-        _run_as_owner([_bin("initdb"), "-D", str(data), "-U", state.user, "--pwfile", str(pwfile),
-                       "--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8",
-                       "--locale=C.UTF-8"])
+        _run_as_owner(
+            [
+                _bin("initdb"),
+                "-D",
+                str(data),
+                "-U",
+                state.user,
+                "--pwfile",
+                str(pwfile),
+                "--auth-local=trust",
+                "--auth-host=scram-sha-256",
+                "-E",
+                "UTF8",
+                "--locale=C.UTF-8",
+            ]
+        )
     except subprocess.CalledProcessError as exc:
         raise WarehouseError(f"initdb failed:\n{exc.stderr}") from exc
     finally:
@@ -164,8 +182,9 @@ def _init_embedded() -> EmbeddedState:
 
 def _is_running(data: Path) -> bool:
     user = SYSTEM_USER if os.geteuid() == 0 else None  # pg_ctl refuses to run as root
-    result = subprocess.run([_bin("pg_ctl"), "-D", str(data), "status"], capture_output=True,
-                            user=user)
+    result = subprocess.run(
+        [_bin("pg_ctl"), "-D", str(data), "status"], capture_output=True, user=user
+    )
     return result.returncode == 0
 
 
@@ -180,15 +199,31 @@ def start() -> str:
         state = _init_embedded()
     if not _is_running(pgdata()):
         log_file = pgdata() / "server.log"
-        options = (f"-c listen_addresses=127.0.0.1 -p {state.port} "
-                   f"-c unix_socket_directories='' -c max_connections=200")
+        options = (
+            f"-c listen_addresses=127.0.0.1 -p {state.port} "
+            f"-c unix_socket_directories='' -c max_connections=200"
+        )
         try:
-            _run_as_owner([_bin("pg_ctl"), "-D", str(pgdata()), "-l", str(log_file), "-o", options,
-                           "-w", "-t", "60", "start"])
+            _run_as_owner(
+                [
+                    _bin("pg_ctl"),
+                    "-D",
+                    str(pgdata()),
+                    "-l",
+                    str(log_file),
+                    "-o",
+                    options,
+                    "-w",
+                    "-t",
+                    "60",
+                    "start",
+                ]
+            )
         except subprocess.CalledProcessError as exc:
             tail = log_file.read_text()[-2000:] if log_file.exists() else ""
-            raise WarehouseError(f"could not start the embedded PostgreSQL:\n{exc.stderr}\n{tail}"
-                                 ) from exc
+            raise WarehouseError(
+                f"could not start the embedded PostgreSQL:\n{exc.stderr}\n{tail}"
+            ) from exc
     _wait_until_ready(state.url("postgres"))
     with psycopg.connect(state.url("postgres"), autocommit=True) as conn:
         _create_database(conn, state.database)
@@ -240,8 +275,12 @@ def status() -> dict:
         return {"mode": "external", "running": running, "url": _redact(target)}
     state = _read_state()
     running = bool(state) and (pgdata() / "PG_VERSION").exists() and _is_running(pgdata())
-    return {"mode": "embedded", "running": running, "pgdata": str(pgdata()),
-            "url": _redact(state.url()) if state else None}
+    return {
+        "mode": "embedded",
+        "running": running,
+        "pgdata": str(pgdata()),
+        "url": _redact(state.url()) if state else None,
+    }
 
 
 def _redact(libpq_url: str) -> str:

@@ -48,8 +48,13 @@ PARSE_WITHOUT_IO = textwrap.dedent("""
 @pytest.fixture(scope="module")
 def parsed():
     env = {**os.environ, "OMNI_WAREHOUSE_URL": "postgresql://nobody@127.0.0.1:1/none"}
-    result = subprocess.run([sys.executable, "-c", PARSE_WITHOUT_IO, str(paths.dags_dir())],
-                            capture_output=True, text=True, env=env, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-c", PARSE_WITHOUT_IO, str(paths.dags_dir())],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     return json.loads(result.stdout.strip().splitlines()[-1])
 
@@ -85,7 +90,8 @@ def test_extract_runs_on_the_channels_local_day(parsed, channels):
         assert channel.timezone in dag["timezone"]
         for stream in channel.streams:
             assert {f"{stream}.extract_and_land", f"{stream}.gate", f"{stream}.publish"} <= set(
-                dag["tasks"])
+                dag["tasks"]
+            )
 
 
 def test_transform_is_scheduled_on_any_raw_asset(channels):

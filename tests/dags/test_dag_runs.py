@@ -27,14 +27,16 @@ def test_demo_through_airflow_matches_truth_and_is_idempotent(airflow_ready, cle
     assert second.mart == first.mart
     with warehouse.connect() as conn:
         statuses = conn.execute("select distinct status from ops.load_batches").fetchall()
-        dag_runs = conn.execute("select count(*) from ops.load_batches where run_id like "
-                                "'manual__%'").fetchone()[0]
+        dag_runs = conn.execute(
+            "select count(*) from ops.load_batches where run_id like 'manual__%'"
+        ).fetchone()[0]
     assert statuses == [("published",)]
     assert dag_runs == 6  # every batch came from an Airflow DAG run
 
 
 def test_malformed_page_fails_the_extract_task_and_publishes_nothing(
-        airflow_ready, clean_warehouse, channels, world):
+    airflow_ready, clean_warehouse, channels, world
+):
     from omnichannel.simulator.server import Simulator
 
     shop = channels.get("shopify_us")
@@ -43,8 +45,9 @@ def test_malformed_page_fails_the_extract_task_and_publishes_nothing(
         task.retries = 0  # the fault is permanent here; retrying only takes time
     end = local_midnight(shop.start_date + timedelta(days=2), shop)
     with Simulator(world) as simulator:
-        os.environ[runtime.connection_env_var(shop.connection_id)] = (
-            runtime.simulator_connection(simulator.shop_url(shop.channel_id)))
+        os.environ[runtime.connection_env_var(shop.connection_id)] = runtime.simulator_connection(
+            simulator.shop_url(shop.channel_id)
+        )
         simulator.set_clock(end)
         simulator.add_fault(shop.channel_id, "malformed_page", page=2)
         run = dag.test(logical_date=end)

@@ -36,9 +36,20 @@ def dbt_build() -> None:
     project = paths.dbt_project_dir()
     dbt = str(Path(sys.executable).with_name("dbt"))
     result = subprocess.run(
-        [dbt, "build", "--project-dir", str(project), "--profiles-dir", str(project),
-         "--target-path", str(paths.local_dir() / "dbt-test-target")],
-        env={**os.environ, **warehouse.dbt_env()}, capture_output=True, text=True)
+        [
+            dbt,
+            "build",
+            "--project-dir",
+            str(project),
+            "--profiles-dir",
+            str(project),
+            "--target-path",
+            str(paths.local_dir() / "dbt-test-target"),
+        ],
+        env={**os.environ, **warehouse.dbt_env()},
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stdout[-3000:]
 
 
@@ -48,9 +59,11 @@ def query(statement: str, *params):
 
 
 def raw_fingerprint():
-    return query("select md5(string_agg(t::text, '|' order by order_id)) from "
-                 "(select order_id, updated_at, subtotal, refunded_subtotal, cancelled_at, "
-                 "payload from raw.shopify__orders) t")[0][0]
+    return query(
+        "select md5(string_agg(t::text, '|' order by order_id)) from "
+        "(select order_id, updated_at, subtotal, refunded_subtotal, cancelled_at, "
+        "payload from raw.shopify__orders) t"
+    )[0][0]
 
 
 def test_mart_equals_truth_to_the_cent(clean_warehouse, simulator, world, shop):
@@ -58,19 +71,35 @@ def test_mart_equals_truth_to_the_cent(clean_warehouse, simulator, world, shop):
     batches = run_days(simulator, shop, days)
     assert all(b.status == "published" for b in batches)
     dbt_build()
-    mart = {(r[0], r[1]): (r[2], r[3], r[4]) for r in query(
-        "select channel_id, order_date, orders_count, gmv, net_revenue "
-        "from marts.mart_channel_daily_kpis")}
+    mart = {
+        (r[0], r[1]): (r[2], r[3], r[4])
+        for r in query(
+            "select channel_id, order_date, orders_count, gmv, net_revenue "
+            "from marts.mart_channel_daily_kpis"
+        )
+    }
     truth = daily_truth(world, FIRST, FIRST + timedelta(days=days - 1))
     assert len(truth) == days
     for row in truth:
         assert mart[(row.channel_id, row.order_date)] == (
-            row.orders_count, row.gmv, row.net_revenue), row
+            row.orders_count,
+            row.gmv,
+            row.net_revenue,
+        ), row
     # late updates were caught: some orders changed after the day they were placed
-    assert query("select count(*) from raw.shopify__orders_history h join raw.shopify__orders r"
-                 " using (channel_id, order_id) where h.updated_at < r.updated_at")[0][0] > 0
-    types = dict(query("select column_name, data_type from information_schema.columns where "
-                       "table_schema = 'marts' and table_name = 'mart_channel_daily_kpis'"))
+    assert (
+        query(
+            "select count(*) from raw.shopify__orders_history h join raw.shopify__orders r"
+            " using (channel_id, order_id) where h.updated_at < r.updated_at"
+        )[0][0]
+        > 0
+    )
+    types = dict(
+        query(
+            "select column_name, data_type from information_schema.columns where "
+            "table_schema = 'marts' and table_name = 'mart_channel_daily_kpis'"
+        )
+    )
     assert types["gmv"] == types["net_revenue"] == types["aov"] == "numeric"
 
 
@@ -92,8 +121,10 @@ def test_malformed_page_fails_the_batch_and_publishes_nothing(clean_warehouse, s
     creds = Credentials(simulator.shop_url(shop.channel_id), "shpat_test")
     with pytest.raises(ExtractError, match=r"channel 'shopify_us', stream 'orders', page 2"):
         extract_and_land(shop, "orders", interval, creds)
-    [(status, error)] = query("select status, error from ops.load_batches "
-                              "where batch_id = (select max(batch_id) from ops.load_batches)")
+    [(status, error)] = query(
+        "select status, error from ops.load_batches "
+        "where batch_id = (select max(batch_id) from ops.load_batches)"
+    )
     assert status == "failed" and "page 2" in error
     assert raw_fingerprint() == before
     assert query("select watermark from ops.watermarks")[0][0] == watermark
@@ -116,13 +147,18 @@ def test_bad_row_holds_the_batch_in_quarantine(clean_warehouse, simulator, shop)
         gate(shop, "orders", batch_id)
     assert f"batch {batch_id}" in str(held.value) and "subtotal" in str(held.value)
     [(status, received, quarantined)] = query(
-        "select status, rows_received, rows_quarantined from ops.load_batches "
-        "where batch_id = %s", batch_id)
+        "select status, rows_received, rows_quarantined from ops.load_batches where batch_id = %s",
+        batch_id,
+    )
     assert status == "held" and received == quarantined > 0
-    reasons = query("select reasons from quarantine.records where batch_id = %s limit 1",
-                    batch_id)[0][0]
+    reasons = query("select reasons from quarantine.records where batch_id = %s limit 1", batch_id)[
+        0
+    ][0]
     assert reasons[0]["column"] == "subtotal" and reasons[0]["observed"] == ["12,50 USD"]
-    failed = query("select expectation, column_name from ops.dq_results where batch_id = %s "
-                   "and not success and expectation <> 'suite'", batch_id)
+    failed = query(
+        "select expectation, column_name from ops.dq_results where batch_id = %s "
+        "and not success and expectation <> 'suite'",
+        batch_id,
+    )
     assert failed == [("expect_column_values_to_match_regex", "subtotal")]
     assert raw_fingerprint() == before

@@ -6,13 +6,25 @@ from omnichannel.channels.shopify import ORDERS
 from omnichannel.quality.gate import validate_frame
 
 GOOD = {
-    "order_id": "gid://shopify/Order/1", "order_name": "#1001", "email": "a@example.com",
-    "customer_id": "gid://shopify/Customer/9", "created_at": "2026-10-01T10:00:00Z",
-    "updated_at": "2026-10-02T10:00:00Z", "processed_at": "2026-10-01T10:00:00Z",
-    "cancelled_at": None, "financial_status": "PAID", "fulfillment_status": "FULFILLED",
-    "currency": "USD", "subtotal": "90.00", "total_discounts": "10.00",
-    "total_shipping": "0.00", "total_tax": "7.20", "total_price": "97.20",
-    "total_refunded": "0.00", "refunded_subtotal": "0.00", "line_items_count": "2",
+    "order_id": "gid://shopify/Order/1",
+    "order_name": "#1001",
+    "email": "a@example.com",
+    "customer_id": "gid://shopify/Customer/9",
+    "created_at": "2026-10-01T10:00:00Z",
+    "updated_at": "2026-10-02T10:00:00Z",
+    "processed_at": "2026-10-01T10:00:00Z",
+    "cancelled_at": None,
+    "financial_status": "PAID",
+    "fulfillment_status": "FULFILLED",
+    "currency": "USD",
+    "subtotal": "90.00",
+    "total_discounts": "10.00",
+    "total_shipping": "0.00",
+    "total_tax": "7.20",
+    "total_price": "97.20",
+    "total_refunded": "0.00",
+    "refunded_subtotal": "0.00",
+    "line_items_count": "2",
     "units": "3",
 }
 PARAMS = {"shop_currencies": ["USD"]}
@@ -23,8 +35,9 @@ def frame(*rows):
 
 
 def test_good_batch_passes():
-    result = validate_frame(ORDERS, frame(GOOD, {**GOOD, "order_id": "gid://shopify/Order/2"}),
-                            PARAMS)
+    result = validate_frame(
+        ORDERS, frame(GOOD, {**GOOD, "order_id": "gid://shopify/Order/2"}), PARAMS
+    )
     assert result.success, result.summary()
     assert result.evaluated > 20
 

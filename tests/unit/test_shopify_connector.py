@@ -24,16 +24,18 @@ def test_pages_until_has_next_page_is_false(simulator, world):
     orders = world.orders_between("shopify_us", date(2026, 10, 1), date(2026, 10, 3))
     assert [p.number for p in pages] == list(range(1, len(pages) + 1))
     assert len(pages) > 2
-    assert {r["order_id"] for r in records} == {f"gid://shopify/Order/{o.order_id}"
-                                                for o in orders}
+    assert {r["order_id"] for r in records} == {f"gid://shopify/Order/{o.order_id}" for o in orders}
     updated = [r["updated_at"] for r in records]
     assert updated == sorted(updated)  # sortKey UPDATED_AT
 
 
 def test_flattened_values_are_the_worlds_values(simulator, world):
     simulator.set_clock(UNTIL)
-    records = {r["order_id"]: r for p in client(simulator).iter_pages("orders", SINCE, UNTIL)
-               for r in p.records}
+    records = {
+        r["order_id"]: r
+        for p in client(simulator).iter_pages("orders", SINCE, UNTIL)
+        for r in p.records
+    }
     for order in world.orders_between("shopify_us", date(2026, 10, 1), date(2026, 10, 3)):
         state = order.state_at(UNTIL)
         record = records[f"gid://shopify/Order/{order.order_id}"]
@@ -59,8 +61,7 @@ def test_server_errors_are_retried_then_reported(simulator):
     simulator.set_clock(UNTIL)
     simulator.add_fault("shopify_us", "server_error", page=1)
     with pytest.raises(ExtractError, match=r"page 1: gave up after 3 attempts: HTTP 502"):
-        list(client(simulator, max_attempts=3, max_backoff=0.01).iter_pages("orders", SINCE,
-                                                                              UNTIL))
+        list(client(simulator, max_attempts=3, max_backoff=0.01).iter_pages("orders", SINCE, UNTIL))
 
 
 def test_wrong_credentials_fail_without_retry(simulator):

@@ -39,11 +39,13 @@ def test_cursor_pagination_returns_each_matching_order_once(simulator, world):
     ids, pages = all_pages(simulator, search, first=7)
     expected = {
         f"gid://shopify/Order/{o.order_id}"
-        for o in world.orders_between("shopify_us", world.channels["shopify_us"].opened_on,
-                                      datetime(2026, 10, 3).date())
+        for o in world.orders_between(
+            "shopify_us", world.channels["shopify_us"].opened_on, datetime(2026, 10, 3).date()
+        )
         if (s := o.state_at(now)) is not None
-        and datetime(2026, 10, 2, 4, tzinfo=UTC) <= s.updated_at < datetime(2026, 10, 3, 4,
-                                                                             tzinfo=UTC)
+        and datetime(2026, 10, 2, 4, tzinfo=UTC)
+        <= s.updated_at
+        < datetime(2026, 10, 3, 4, tzinfo=UTC)
     }
     assert len(ids) == len(set(ids)) == len(expected) > 7
     assert set(ids) == expected

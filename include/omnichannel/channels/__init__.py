@@ -1,4 +1,4 @@
-"""Channel kinds: one module per kind. A kind pages through its API; it knows nothing of Postgres."""
+"""Channel kinds, one module each: a kind pages through its API and knows nothing of Postgres."""
 
 from __future__ import annotations
 

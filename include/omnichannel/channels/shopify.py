@@ -58,7 +58,7 @@ query Orders($first: Int!, $after: String, $query: String) {
     pageInfo { hasNextPage endCursor }
   }
 }
-""" % {"nested": NESTED_PAGE}
+""".replace("%(nested)d", str(NESTED_PAGE))
 
 ORDERS = StreamSpec(
     channel_kind="shopify",
@@ -77,14 +77,17 @@ ORDERS = StreamSpec(
         Column("financial_status", "text", "displayFinancialStatus, e.g. PAID, REFUNDED"),
         Column("fulfillment_status", "text", "displayFulfillmentStatus, e.g. FULFILLED"),
         Column("currency", "text", "Shop currency (ISO 4217) of the money columns", False),
-        Column("subtotal", "numeric(18,2)", "Line items after discounts, before tax/shipping", False),
+        Column(
+            "subtotal", "numeric(18,2)", "Line items after discounts, before tax/shipping", False
+        ),
         Column("total_discounts", "numeric(18,2)", "Discounts applied to the order", False),
         Column("total_shipping", "numeric(18,2)", "Shipping charged", False),
         Column("total_tax", "numeric(18,2)", "Taxes charged", False),
         Column("total_price", "numeric(18,2)", "Order total incl. tax and shipping", False),
         Column("total_refunded", "numeric(18,2)", "Amount refunded so far, incl. tax", False),
-        Column("refunded_subtotal", "numeric(18,2)", "Merchandise refunded so far, excl. tax",
-               False),
+        Column(
+            "refunded_subtotal", "numeric(18,2)", "Merchandise refunded so far, excl. tax", False
+        ),
         Column("line_items_count", "integer", "Number of line items", False),
         Column("units", "integer", "Sum of line item quantities", False),
     ),
@@ -100,8 +103,16 @@ class Credentials:
 
 
 class ShopifyClient:
-    def __init__(self, channel_id: str, credentials: Credentials, *, page_size: int = 50,
-                 timeout: float = 30.0, max_attempts: int = 5, max_backoff: float = 30.0):
+    def __init__(
+        self,
+        channel_id: str,
+        credentials: Credentials,
+        *,
+        page_size: int = 50,
+        timeout: float = 30.0,
+        max_attempts: int = 5,
+        max_backoff: float = 30.0,
+    ):
         self.channel_id = channel_id
         self.url = f"{credentials.base_url.rstrip('/')}/admin/api/{API_VERSION}/graphql.json"
         self.page_size = page_size
@@ -109,8 +120,11 @@ class ShopifyClient:
         self.max_backoff = max_backoff
         self.http = httpx.Client(
             timeout=httpx.Timeout(timeout, connect=10.0),
-            headers={"X-Shopify-Access-Token": credentials.access_token,
-                     "Content-Type": "application/json", "Accept": "application/json"},
+            headers={
+                "X-Shopify-Access-Token": credentials.access_token,
+                "Content-Type": "application/json",
+                "Accept": "application/json",
+            },
         )
 
     def close(self) -> None:
@@ -131,15 +145,17 @@ class ShopifyClient:
                 edges, info = connection["edges"], connection["pageInfo"]
                 records = [flatten_order(edge["node"]) for edge in edges]
             except (KeyError, TypeError, ValueError) as exc:
-                raise ExtractError(self.channel_id, stream, number,
-                                   f"unexpected response shape: {exc!r}") from exc
+                raise ExtractError(
+                    self.channel_id, stream, number, f"unexpected response shape: {exc!r}"
+                ) from exc
             yield Page(number, records, info.get("endCursor"))
             if not info.get("hasNextPage"):
                 return
             after = info.get("endCursor")
             if not after:
-                raise ExtractError(self.channel_id, stream, number,
-                                   "hasNextPage is true but endCursor is missing")
+                raise ExtractError(
+                    self.channel_id, stream, number, "hasNextPage is true but endCursor is missing"
+                )
 
     def _post(self, stream: str, page: int, body: dict) -> dict:
         for attempt in range(1, self.max_attempts + 1):
@@ -153,8 +169,12 @@ class ShopifyClient:
                     reason = f"HTTP {response.status_code}"
                     retry_after = _retry_after(response)
                 elif response.status_code != 200:
-                    raise ExtractError(self.channel_id, stream, page,
-                                       f"HTTP {response.status_code}: {response.text[:300]}")
+                    raise ExtractError(
+                        self.channel_id,
+                        stream,
+                        page,
+                        f"HTTP {response.status_code}: {response.text[:300]}",
+                    )
                 else:
                     payload = self._decode(stream, page, response)
                     throttled = _throttle_wait(payload)
@@ -162,8 +182,9 @@ class ShopifyClient:
                         return payload
                     reason, retry_after = "THROTTLED", throttled
             if attempt == self.max_attempts:
-                raise ExtractError(self.channel_id, stream, page,
-                                   f"gave up after {attempt} attempts: {reason}")
+                raise ExtractError(
+                    self.channel_id, stream, page, f"gave up after {attempt} attempts: {reason}"
+                )
             backoff = retry_after if retry_after is not None else 0.5 * 2 ** (attempt - 1)
             time.sleep(min(backoff, self.max_backoff))
         raise AssertionError("unreachable")
@@ -172,9 +193,13 @@ class ShopifyClient:
         try:
             payload = response.json()
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise ExtractError(self.channel_id, stream, page,
-                               f"malformed page: body is not valid JSON ({exc}); "
-                               f"{len(response.content)} bytes received") from exc
+            raise ExtractError(
+                self.channel_id,
+                stream,
+                page,
+                f"malformed page: body is not valid JSON ({exc}); "
+                f"{len(response.content)} bytes received",
+            ) from exc
         if not isinstance(payload, dict):
             raise ExtractError(self.channel_id, stream, page, "malformed page: not a JSON object")
         errors = [e for e in payload.get("errors") or [] if not _is_throttle(e)]
@@ -194,7 +219,9 @@ def _throttle_wait(payload: dict) -> float | None:
         return None
     cost = (payload.get("extensions") or {}).get("cost") or {}
     status = cost.get("throttleStatus") or {}
-    needed = float(cost.get("requestedQueryCost") or 0) - float(status.get("currentlyAvailable") or 0)
+    needed = float(cost.get("requestedQueryCost") or 0) - float(
+        status.get("currentlyAvailable") or 0
+    )
     rate = float(status.get("restoreRate") or 50.0)
     return max(needed / rate, 1.0)
 
@@ -210,8 +237,9 @@ def _dig(payload: dict, path: tuple[str, ...], channel_id: str, stream: str, pag
     node = payload
     for key in path:
         if not isinstance(node, dict) or node.get(key) is None:
-            raise ExtractError(channel_id, stream, page,
-                               f"malformed page: missing {'.'.join(path)} in response")
+            raise ExtractError(
+                channel_id, stream, page, f"malformed page: missing {'.'.join(path)} in response"
+            )
         node = node[key]
     return node
 

@@ -10,14 +10,24 @@ from psycopg import sql
 from omnichannel.streams import Page, StreamSpec
 
 
-def land_page(conn: psycopg.Connection, spec: StreamSpec, batch_id: int, channel_id: str,
-              page: Page) -> int:
+def land_page(
+    conn: psycopg.Connection, spec: StreamSpec, batch_id: int, channel_id: str, page: Page
+) -> int:
     columns = ("batch_id", "channel_id", "page_no", "record_no", *spec.column_names, "payload")
     statement = sql.SQL("copy landing.{} ({}) from stdin").format(
-        sql.Identifier(spec.table), sql.SQL(", ").join(sql.Identifier(c) for c in columns))
+        sql.Identifier(spec.table), sql.SQL(", ").join(sql.Identifier(c) for c in columns)
+    )
     with conn.cursor() as cur, cur.copy(statement) as copy:
         for number, record in enumerate(page.records, start=1):
             values = [record.get(name) for name in spec.column_names]
-            copy.write_row((batch_id, channel_id, page.number, number, *values,
-                            json.dumps(record["payload"], separators=(",", ":"))))
+            copy.write_row(
+                (
+                    batch_id,
+                    channel_id,
+                    page.number,
+                    number,
+                    *values,
+                    json.dumps(record["payload"], separators=(",", ":")),
+                )
+            )
     return len(page.records)

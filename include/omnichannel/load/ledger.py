@@ -32,14 +32,24 @@ BATCH_COLUMNS = ", ".join(Batch.__dataclass_fields__)
 
 
 def get_watermark(conn: psycopg.Connection, channel_id: str, stream: str) -> datetime | None:
-    row = conn.execute("select watermark from ops.watermarks where channel_id = %s and stream = %s",
-                       (channel_id, stream)).fetchone()
+    row = conn.execute(
+        "select watermark from ops.watermarks where channel_id = %s and stream = %s",
+        (channel_id, stream),
+    ).fetchone()
     return row[0] if row else None
 
 
-def begin_batch(conn, channel_id: str, stream: str, interval_start: datetime,
-                interval_end: datetime, cursor_from: datetime, cursor_to: datetime,
-                run_id: str | None, landing_table: str) -> int:
+def begin_batch(
+    conn,
+    channel_id: str,
+    stream: str,
+    interval_start: datetime,
+    interval_end: datetime,
+    cursor_from: datetime,
+    cursor_to: datetime,
+    run_id: str | None,
+    landing_table: str,
+) -> int:
     """Open a batch; earlier unpublished batches of the same interval are superseded."""
     with conn.transaction():
         stale = conn.execute(
@@ -47,10 +57,15 @@ def begin_batch(conn, channel_id: str, stream: str, interval_start: datetime,
                where channel_id = %s and stream = %s and interval_start = %s
                  and status in ('extracting', 'landed', 'gated', 'failed')
                returning batch_id""",
-            (channel_id, stream, interval_start)).fetchall()
+            (channel_id, stream, interval_start),
+        ).fetchall()
         if stale:
-            conn.execute(sql.SQL("delete from landing.{} where batch_id = any(%s)").format(
-                sql.Identifier(landing_table)), ([r[0] for r in stale],))
+            conn.execute(
+                sql.SQL("delete from landing.{} where batch_id = any(%s)").format(
+                    sql.Identifier(landing_table)
+                ),
+                ([r[0] for r in stale],),
+            )
         row = conn.execute(
             """insert into ops.load_batches (channel_id, stream, interval_start, interval_end,
                    cursor_from, cursor_to, status, run_id)
@@ -62,8 +77,9 @@ def begin_batch(conn, channel_id: str, stream: str, interval_start: datetime,
 
 def get_batch(conn: psycopg.Connection, batch_id: int) -> Batch:
     with conn.cursor(row_factory=class_row(Batch)) as cur:
-        batch = cur.execute(f"select {BATCH_COLUMNS} from ops.load_batches where batch_id = %s",
-                            (batch_id,)).fetchone()
+        batch = cur.execute(
+            f"select {BATCH_COLUMNS} from ops.load_batches where batch_id = %s", (batch_id,)
+        ).fetchone()
     if batch is None:
         raise LookupError(f"batch {batch_id} is not in ops.load_batches")
     return batch
@@ -79,8 +95,10 @@ def set_status(conn, batch_id: int, status: str, error: str | None = None, **cou
         assignments.append("landed_at = now()")
     if status in ("published", "held", "failed", "superseded"):
         assignments.append("finished_at = now()")
-    conn.execute(f"update ops.load_batches set {', '.join(assignments)} where batch_id = %s",
-                 (*values, batch_id))
+    conn.execute(
+        f"update ops.load_batches set {', '.join(assignments)} where batch_id = %s",
+        (*values, batch_id),
+    )
 
 
 def advance_watermark(conn, batch: Batch) -> None:
@@ -91,4 +109,5 @@ def advance_watermark(conn, batch: Batch) -> None:
            on conflict (channel_id, stream) do update
              set watermark = excluded.watermark, batch_id = excluded.batch_id, updated_at = now()
              where ops.watermarks.watermark < excluded.watermark""",
-        (batch.channel_id, batch.stream, batch.cursor_to, batch.batch_id))
+        (batch.channel_id, batch.stream, batch.cursor_to, batch.batch_id),
+    )

@@ -12,8 +12,10 @@ from omnichannel.streams import StreamSpec
 
 
 def _typed_select(spec: StreamSpec) -> sql.Composable:
-    casts = [sql.SQL("{c}::{t} as {c}").format(c=sql.Identifier(c.name), t=sql.SQL(c.sql_type))
-             for c in spec.columns]
+    casts = [
+        sql.SQL("{c}::{t} as {c}").format(c=sql.Identifier(c.name), t=sql.SQL(c.sql_type))
+        for c in spec.columns
+    ]
     return sql.SQL(", ").join(casts)
 
 
@@ -34,30 +36,48 @@ def publish(conn: psycopg.Connection, spec: StreamSpec, batch_id: int) -> ledger
     with conn.transaction():
         batch = ledger.get_batch(conn, batch_id)
         if batch.status != "gated":
-            raise RuntimeError(f"batch {batch_id} ({batch.channel_id}/{batch.stream}) is "
-                               f"{batch.status!r}; only a gated batch can be published")
-        conn.execute(sql.SQL("create temp table batch_versions on commit drop as ") + versions
-                     .format(key=key, cursor=cursor, typed=_typed_select(spec), table=table),
-                     {"batch_id": batch_id})
-        distinct_keys = conn.execute(sql.SQL(
-            "select count(*) from (select distinct {key} from batch_versions) k").format(key=key)
+            raise RuntimeError(
+                f"batch {batch_id} ({batch.channel_id}/{batch.stream}) is "
+                f"{batch.status!r}; only a gated batch can be published"
+            )
+        conn.execute(
+            sql.SQL("create temp table batch_versions on commit drop as ")
+            + versions.format(key=key, cursor=cursor, typed=_typed_select(spec), table=table),
+            {"batch_id": batch_id},
+        )
+        distinct_keys = conn.execute(
+            sql.SQL("select count(*) from (select distinct {key} from batch_versions) k").format(
+                key=key
+            )
         ).fetchone()[0]
         versions_count = conn.execute("select count(*) from batch_versions").fetchone()[0]
-        conn.execute(sql.SQL("""
+        conn.execute(
+            sql.SQL("""
             insert into raw.{history} ({cols}) select {cols} from batch_versions
-            on conflict do nothing""").format(history=history, cols=cols))
+            on conflict do nothing""").format(history=history, cols=cols)
+        )
         updates = sql.SQL(", ").join(
             sql.SQL("{c} = excluded.{c}").format(c=sql.Identifier(n))
-            for n in names if n not in ("channel_id", *spec.key))
-        conn.execute(sql.SQL("""
+            for n in names
+            if n not in ("channel_id", *spec.key)
+        )
+        conn.execute(
+            sql.SQL("""
             insert into raw.{table} ({cols})
             select distinct on ({key}) {cols} from batch_versions order by {key}, {cursor} desc
             on conflict ({key}) do update set {updates}
             where raw.{table}.{cursor} < excluded.{cursor}""").format(
-            table=table, cols=cols, key=key, cursor=cursor, updates=updates))
-        ledger.set_status(conn, batch_id, "published", rows_published=distinct_keys,
-                          rows_duplicate=batch.rows_received - versions_count,
-                          rows_quarantined=0)
+                table=table, cols=cols, key=key, cursor=cursor, updates=updates
+            )
+        )
+        ledger.set_status(
+            conn,
+            batch_id,
+            "published",
+            rows_published=distinct_keys,
+            rows_duplicate=batch.rows_received - versions_count,
+            rows_quarantined=0,
+        )
         ledger.advance_watermark(conn, batch)
     return ledger.get_batch(conn, batch_id)
 
@@ -65,16 +85,25 @@ def publish(conn: psycopg.Connection, spec: StreamSpec, batch_id: int) -> ledger
 def hold(conn: psycopg.Connection, spec: StreamSpec, batch_id: int, reasons: list[dict]) -> None:
     """Keep every row of a failed batch in quarantine with the failed expectations."""
     key_expr = sql.SQL(" || '|' || ").join(
-        sql.SQL("coalesce({}, '')").format(sql.Identifier(k)) for k in spec.key)
+        sql.SQL("coalesce({}, '')").format(sql.Identifier(k)) for k in spec.key
+    )
     with conn.transaction():
         batch = ledger.get_batch(conn, batch_id)
-        conn.execute(sql.SQL("""
+        conn.execute(
+            sql.SQL("""
             insert into quarantine.records (batch_id, channel_id, stream, record_key, reasons,
                                             payload)
             select batch_id, channel_id, %(stream)s, {key_expr}, %(reasons)s::jsonb, payload
             from landing.{table} where batch_id = %(batch_id)s""").format(
-            key_expr=key_expr, table=sql.Identifier(spec.table)),
-            {"stream": spec.stream, "reasons": json.dumps(reasons), "batch_id": batch_id})
-        ledger.set_status(conn, batch_id, "held", rows_published=0,
-                          rows_quarantined=batch.rows_received,
-                          error="; ".join(r["expectation"] for r in reasons)[:2000])
+                key_expr=key_expr, table=sql.Identifier(spec.table)
+            ),
+            {"stream": spec.stream, "reasons": json.dumps(reasons), "batch_id": batch_id},
+        )
+        ledger.set_status(
+            conn,
+            batch_id,
+            "held",
+            rows_published=0,
+            rows_quarantined=batch.rows_received,
+            error="; ".join(r["expectation"] for r in reasons)[:2000],
+        )

@@ -89,22 +89,28 @@ def ensure_base(conn: psycopg.Connection) -> None:
 
 def ensure_stream_tables(conn: psycopg.Connection, spec: StreamSpec) -> None:
     landing_cols = sql.SQL(", ").join(
-        sql.SQL("{} text").format(sql.Identifier(c.name)) for c in spec.columns)
+        sql.SQL("{} text").format(sql.Identifier(c.name)) for c in spec.columns
+    )
     raw_cols = sql.SQL(", ").join(
-        sql.SQL("{} {}{}").format(sql.Identifier(c.name), sql.SQL(c.sql_type),
-                                  sql.SQL("" if c.nullable else " not null"))
-        for c in spec.columns)
+        sql.SQL("{} {}{}").format(
+            sql.Identifier(c.name), sql.SQL(c.sql_type), sql.SQL("" if c.nullable else " not null")
+        )
+        for c in spec.columns
+    )
     key = sql.SQL(", ").join(sql.Identifier(k) for k in ("channel_id", *spec.key))
     history_key = sql.SQL(", ").join(
-        sql.Identifier(k) for k in ("channel_id", *spec.key, spec.cursor))
+        sql.Identifier(k) for k in ("channel_id", *spec.key, spec.cursor)
+    )
     table = spec.table
     statements = [
         sql.SQL("""create table if not exists landing.{t} (
             batch_id bigint not null, channel_id text not null, page_no integer not null,
             record_no integer not null, {cols}, payload jsonb not null)""").format(
-            t=sql.Identifier(table), cols=landing_cols),
+            t=sql.Identifier(table), cols=landing_cols
+        ),
         sql.SQL("create index if not exists {i} on landing.{t} (batch_id)").format(
-            i=sql.Identifier(f"{table}_batch_idx"), t=sql.Identifier(table)),
+            i=sql.Identifier(f"{table}_batch_idx"), t=sql.Identifier(table)
+        ),
         sql.SQL("""create table if not exists raw.{t} (
             channel_id text not null, {cols}, payload jsonb not null,
             batch_id bigint not null, published_at timestamptz not null,
@@ -113,7 +119,8 @@ def ensure_stream_tables(conn: psycopg.Connection, spec: StreamSpec) -> None:
             channel_id text not null, {cols}, payload jsonb not null,
             batch_id bigint not null, published_at timestamptz not null,
             primary key ({key}))""").format(
-            t=sql.Identifier(f"{table}_history"), cols=raw_cols, key=history_key),
+            t=sql.Identifier(f"{table}_history"), cols=raw_cols, key=history_key
+        ),
     ]
     with conn.transaction():
         conn.execute("select pg_advisory_xact_lock(hashtext('omnichannel.schema'))")
@@ -131,4 +138,5 @@ def sync_channels(conn: psycopg.Connection, channels) -> None:
                  timezone = excluded.timezone, currency = excluded.currency, synced_at = now()
                where (ops.channels.kind, ops.channels.timezone, ops.channels.currency)
                      is distinct from (excluded.kind, excluded.timezone, excluded.currency)""",
-            [(c.channel_id, c.kind, c.timezone, c.currency) for c in channels])
+            [(c.channel_id, c.kind, c.timezone, c.currency) for c in channels],
+        )

@@ -31,8 +31,12 @@ class Failure:
     observed: object
 
     def as_reason(self) -> dict:
-        return {"expectation": self.expectation, "column": self.column,
-                "unexpected_count": self.unexpected_count, "observed": self.observed}
+        return {
+            "expectation": self.expectation,
+            "column": self.column,
+            "unexpected_count": self.unexpected_count,
+            "observed": self.observed,
+        }
 
 
 @dataclass(frozen=True)
@@ -43,8 +47,11 @@ class GateResult:
     failures: list[Failure] = field(default_factory=list)
 
     def summary(self) -> str:
-        parts = [f"{f.expectation}({f.column or 'table'}): {f.unexpected_count} unexpected, "
-                 f"e.g. {f.observed!r}" for f in self.failures]
+        parts = [
+            f"{f.expectation}({f.column or 'table'}): {f.unexpected_count} unexpected, "
+            f"e.g. {f.observed!r}"
+            for f in self.failures
+        ]
         return "; ".join(parts)
 
 
@@ -78,7 +85,8 @@ def load_suite(name: str):
     suite = gx.ExpectationSuite(name=document["name"], meta=document.get("meta") or {})
     for item in document["expectations"]:
         suite.add_expectation_configuration(
-            ExpectationConfiguration(type=item["type"], kwargs=item["kwargs"]))
+            ExpectationConfiguration(type=item["type"], kwargs=item["kwargs"])
+        )
     return suite
 
 
@@ -87,7 +95,8 @@ def validate_frame(spec: StreamSpec, frame: pd.DataFrame, parameters: dict) -> G
     suite = context.suites.add(load_suite(spec.table))
     asset = context.data_sources.add_pandas("landing").add_dataframe_asset(spec.table)
     batch = asset.add_batch_definition_whole_dataframe("batch").get_batch(
-        batch_parameters={"dataframe": frame})
+        batch_parameters={"dataframe": frame}
+    )
     result = batch.validate(suite, result_format="SUMMARY", expectation_parameters=parameters)
     failures = []
     for item in result.results:
@@ -97,9 +106,14 @@ def validate_frame(spec: StreamSpec, frame: pd.DataFrame, parameters: dict) -> G
         observed = details.get("partial_unexpected_list", details.get("observed_value"))
         if item.exception_info and item.exception_info.get("raised_exception"):
             observed = item.exception_info.get("exception_message")
-        failures.append(Failure(item.expectation_config.type,
-                                item.expectation_config.kwargs.get("column"),
-                                details.get("unexpected_count"), _jsonable(observed)))
+        failures.append(
+            Failure(
+                item.expectation_config.type,
+                item.expectation_config.kwargs.get("column"),
+                details.get("unexpected_count"),
+                _jsonable(observed),
+            )
+        )
     return GateResult(spec.table, bool(result.success), len(result.results), failures)
 
 
@@ -109,18 +123,43 @@ def _jsonable(value):
 
 def landed_frame(conn: psycopg.Connection, spec: StreamSpec, batch_id: int) -> pd.DataFrame:
     columns = sql.SQL(", ").join(sql.Identifier(c) for c in spec.column_names)
-    rows = conn.execute(sql.SQL("select {} from landing.{} where batch_id = %s").format(
-        columns, sql.Identifier(spec.table)), (batch_id,)).fetchall()
+    rows = conn.execute(
+        sql.SQL("select {} from landing.{} where batch_id = %s").format(
+            columns, sql.Identifier(spec.table)
+        ),
+        (batch_id,),
+    ).fetchall()
     return pd.DataFrame(rows, columns=list(spec.column_names), dtype="object")
 
 
 def record_results(conn: psycopg.Connection, batch_id: int, result: GateResult) -> None:
-    with conn.cursor() as cur, cur.copy(
+    with (
+        conn.cursor() as cur,
+        cur.copy(
             "copy ops.dq_results (batch_id, suite, expectation, column_name, success, "
-            "unexpected_count, observed) from stdin") as copy:
-        copy.write_row((batch_id, result.suite, "suite", None, result.success, None,
-                        json.dumps({"evaluated": result.evaluated,
-                                    "failed": len(result.failures)})))
+            "unexpected_count, observed) from stdin"
+        ) as copy,
+    ):
+        copy.write_row(
+            (
+                batch_id,
+                result.suite,
+                "suite",
+                None,
+                result.success,
+                None,
+                json.dumps({"evaluated": result.evaluated, "failed": len(result.failures)}),
+            )
+        )
         for failure in result.failures:
-            copy.write_row((batch_id, result.suite, failure.expectation, failure.column, False,
-                            failure.unexpected_count, json.dumps(failure.observed)))
+            copy.write_row(
+                (
+                    batch_id,
+                    result.suite,
+                    failure.expectation,
+                    failure.column,
+                    False,
+                    failure.unexpected_count,
+                    json.dumps(failure.observed),
+                )
+            )

@@ -25,7 +25,9 @@ from omnichannel.simulator.shopify import API_VERSIONS, ShopifyAdmin
 from omnichannel.simulator.world import World, WorldChannel
 
 log = logging.getLogger(__name__)
-SHOPIFY_PATH = re.compile(r"^/shops/(?P<channel>[a-z0-9_]+)/admin/api/(?P<version>[^/]+)/graphql\.json$")
+SHOPIFY_PATH = re.compile(
+    r"^/shops/(?P<channel>[a-z0-9_]+)/admin/api/(?P<version>[^/]+)/graphql\.json$"
+)
 FAULTS = ("malformed_page", "server_error", "bad_row")
 
 
@@ -81,9 +83,15 @@ class Handler(BaseHTTPRequestHandler):
     def do_GET(self):
         if self.path == "/_simulator/health":
             state = self.server.state
-            return self._json(200, {"status": "ok", "seed": state.world.seed,
-                                    "now": state.clock().isoformat(),
-                                    "channels": sorted(state.world.channels)})
+            return self._json(
+                200,
+                {
+                    "status": "ok",
+                    "seed": state.world.seed,
+                    "now": state.clock().isoformat(),
+                    "channels": sorted(state.world.channels),
+                },
+            )
         self._json(404, {"errors": "Not Found"})
 
     def do_DELETE(self):
@@ -118,7 +126,10 @@ class Handler(BaseHTTPRequestHandler):
         self._json(200, {"now": self.server.state.clock().isoformat()})
 
     def _add_fault(self, body: dict):
-        if body.get("fault") not in FAULTS or body.get("channel_id") not in self.server.state.world.channels:
+        if (
+            body.get("fault") not in FAULTS
+            or body.get("channel_id") not in self.server.state.world.channels
+        ):
             return self._json(400, {"errors": f"need channel_id and fault in {FAULTS}"})
         with self.server.state.lock:
             self.server.state.faults.append(body)
@@ -131,8 +142,13 @@ class Handler(BaseHTTPRequestHandler):
         if version not in API_VERSIONS:
             return self._json(404, {"errors": "Not Found"})
         if not self.headers.get("X-Shopify-Access-Token"):
-            return self._json(401, {"errors": "[API] Invalid API key or access token "
-                                              "(unrecognized login or wrong password)"})
+            return self._json(
+                401,
+                {
+                    "errors": "[API] Invalid API key or access token "
+                    "(unrecognized login or wrong password)"
+                },
+            )
         page_no = _page_number(body)
         fault = state.fault_for(channel_id, page_no)
         if fault and fault["fault"] == "server_error":
@@ -180,8 +196,9 @@ class Simulator:
     def __init__(self, world: World, host: str = "127.0.0.1", port: int = 0):
         self.state = SimulatorState(world)
         self.httpd = SimulatorHTTPServer((host, port), self.state)
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True,
-                                       name="channel-simulator")
+        self.thread = threading.Thread(
+            target=self.httpd.serve_forever, daemon=True, name="channel-simulator"
+        )
 
     @property
     def url(self) -> str:

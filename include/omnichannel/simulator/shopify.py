@@ -114,8 +114,11 @@ def matches(state: OrderState, terms) -> bool:
     for field, op, stamp in terms:
         value = state.updated_at if field == "updated_at" else state.order.created_at
         ok = {
-            ">": value > stamp, ">=": value >= stamp, "<": value < stamp,
-            "<=": value <= stamp, "=": value == stamp,
+            ">": value > stamp,
+            ">=": value >= stamp,
+            "<": value < stamp,
+            "<=": value <= stamp,
+            "=": value == stamp,
         }[op]
         if not ok:
             return False
@@ -130,8 +133,11 @@ def line_node(line: Line, currency: str) -> dict:
         "name": product.title,
         "title": product.title,
         "quantity": line.quantity,
-        "variant": {"id": f"gid://shopify/ProductVariant/{product.variant_id}",
-                    "sku": product.sku, "title": "Default Title"},
+        "variant": {
+            "id": f"gid://shopify/ProductVariant/{product.variant_id}",
+            "sku": product.sku,
+            "title": "Default Title",
+        },
         "originalUnitPriceSet": money_bag(product.price, currency),
         "originalTotalSet": money_bag(line.original_total, currency),
         "discountedTotalSet": money_bag(line.discounted_total, currency),
@@ -151,7 +157,8 @@ def refund_node(refund: Refund, currency: str) -> dict:
         "createdAt": iso(refund.created_at),
         "totalRefundedSet": money_bag(refund.subtotal + refund.tax, currency),
         "refundLineItems": lambda info, first=None, after=None: connection(
-            [item], first, after, key=lambda _: (0,), make_node=lambda i: i),
+            [item], first, after, key=lambda _: (0,), make_node=lambda i: i
+        ),
     }
 
 
@@ -179,12 +186,18 @@ def order_node(state: OrderState) -> dict:
         "totalPriceSet": money_bag(order.total, currency),
         "totalRefundedSet": money_bag(state.total_refunded, currency),
         "customer": {"id": f"gid://shopify/Customer/{order.customer_id}", "email": order.email}
-        if order.customer_id else None,
+        if order.customer_id
+        else None,
         "lineItems": lambda info, first=None, after=None, last=None, before=None: connection(
-            lines, first, after, key=lambda line: (line.line_id,),
-            make_node=lambda line: line_node(line, currency)),
+            lines,
+            first,
+            after,
+            key=lambda line: (line.line_id,),
+            make_node=lambda line: line_node(line, currency),
+        ),
         "refunds": lambda info, first=None: [refund_node(r, currency) for r in state.refunds][
-            : first if first is not None else None],
+            : first if first is not None else None
+        ],
     }
 
 
@@ -219,8 +232,16 @@ class ShopifyAdmin:
         if not isinstance(query, str):
             return {"errors": [{"message": "Parameter Missing or Invalid: query"}]}
 
-        def resolve_orders(_info, first=None, after=None, last=None, before=None,
-                           query=None, sortKey="ID", reverse=False):
+        def resolve_orders(
+            _info,
+            first=None,
+            after=None,
+            last=None,
+            before=None,
+            query=None,
+            sortKey="ID",
+            reverse=False,
+        ):
             if last is not None or before is not None:
                 raise GraphQLError("The simulator pages forwards only (first/after).")
             states = self.visible_orders(now, parse_search(query))
@@ -230,20 +251,26 @@ class ShopifyAdmin:
                 raise GraphQLError("The simulator does not support reverse=true.")
             return connection(states, first, after, key=key, make_node=order_node)
 
-        result = graphql_sync(schema(), query, root_value={"orders": resolve_orders},
-                              variable_values=variables)
+        result = graphql_sync(
+            schema(), query, root_value={"orders": resolve_orders}, variable_values=variables
+        )
         response: dict = {}
         if result.errors:
             response["errors"] = [error.formatted for error in result.errors]
         if result.data is not None:
             response["data"] = result.data
         first = variables.get("first") or 0
-        response["extensions"] = {"cost": {
-            "requestedQueryCost": 2 + int(first) * 3,
-            "actualQueryCost": 2 + int(first) * 3,
-            "throttleStatus": {"maximumAvailable": 2000.0, "currentlyAvailable": 1990,
-                               "restoreRate": 100.0},
-        }}
+        response["extensions"] = {
+            "cost": {
+                "requestedQueryCost": 2 + int(first) * 3,
+                "actualQueryCost": 2 + int(first) * 3,
+                "throttleStatus": {
+                    "maximumAvailable": 2000.0,
+                    "currentlyAvailable": 1990,
+                    "restoreRate": 100.0,
+                },
+            }
+        }
         return response
 
 

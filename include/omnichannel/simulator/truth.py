@@ -58,6 +58,13 @@ def truth_csv(rows: list[TruthRow]) -> str:
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(TRUTH_COLUMNS)
     for row in rows:
-        writer.writerow([row.channel_id, row.order_date.isoformat(), row.orders_count,
-                         f"{row.gmv:.2f}", f"{row.net_revenue:.2f}"])
+        writer.writerow(
+            [
+                row.channel_id,
+                row.order_date.isoformat(),
+                row.orders_count,
+                f"{row.gmv:.2f}",
+                f"{row.net_revenue:.2f}",
+            ]
+        )
     return buffer.getvalue()

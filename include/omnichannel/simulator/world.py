@@ -185,7 +185,9 @@ class World:
 
     def orders_between(self, channel_id: str, first: date, last: date) -> list[Order]:
         days = (last - first).days + 1
-        return [o for n in range(days) for o in self.orders_for_day(channel_id, first + timedelta(n))]
+        return [
+            o for n in range(days) for o in self.orders_for_day(channel_id, first + timedelta(n))
+        ]
 
     def _generate_day(self, channel: WorldChannel, local_day: date) -> tuple[Order, ...]:
         if local_day < channel.opened_on:
@@ -193,8 +195,9 @@ class World:
         rng = random.Random(f"{self.seed}:{channel.channel_id}:{local_day.isoformat()}")
         tz = ZoneInfo(channel.timezone)
         day_start = datetime.combine(local_day, time(0), tz)
-        day_seconds = int((datetime.combine(local_day + timedelta(1), time(0), tz) - day_start)
-                          .total_seconds())
+        day_seconds = int(
+            (datetime.combine(local_day + timedelta(1), time(0), tz) - day_start).total_seconds()
+        )
         mean = channel.orders_per_day * WEEKDAY_FACTOR[local_day.weekday()]
         count = _poisson(rng, mean)
         offsets = sorted(rng.randrange(day_seconds) for _ in range(count))

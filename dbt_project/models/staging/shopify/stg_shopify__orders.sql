@@ -3,7 +3,10 @@ with orders as (
 ),
 
 channels as (
-    select channel_id, timezone from {{ source('ops', 'channels') }}
+    select
+        channel_id,
+        timezone
+    from {{ source('ops', 'channels') }}
 )
 
 select

@@ -1,0 +1,149 @@
+"""Landing throughput: our COPY loader vs pandas.to_sql vs psql \\copy, same rows, same run.
+
+    .venv/bin/python bench/bench_landing.py [--orders 20000]
+
+Uses the warehouse (embedded or OMNI_WAREHOUSE_URL) in a scratch schema `bench`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import shutil
+import subprocess
+import time
+from datetime import UTC, date, datetime, timedelta
+
+from psycopg import sql
+
+from omnichannel import warehouse
+from omnichannel.channels.shopify import ORDERS, flatten_order
+from omnichannel.load.copy import land_page
+from omnichannel.simulator.shopify import order_node
+from omnichannel.simulator.world import World, WorldChannel
+from omnichannel.streams import Page
+
+
+def make_records(n: int) -> list[dict]:
+    channel = WorldChannel(
+        "bench", "shopify", "UTC", "USD", opened_on=date(2026, 1, 1), orders_per_day=400
+    )
+    world, records, day = World(1, [channel]), [], date(2026, 1, 1)
+    now = datetime(2027, 1, 1, tzinfo=UTC)
+    while len(records) < n:
+        for order in world.orders_for_day("bench", day):
+            node = order_node(order.state_at(now))
+            node["lineItems"] = node["lineItems"](None, first=50)
+            node["lineItems"]["pageInfo"] = {"hasNextPage": False}
+            node["refunds"] = [
+                {**r, "refundLineItems": {**r["refundLineItems"](None, first=50)}}
+                for r in node["refunds"](None)
+            ]
+            records.append(flatten_order(node))
+        day += timedelta(days=1)
+    return records[:n]
+
+
+def reset(conn):
+    conn.execute("drop schema if exists bench cascade; create schema bench")
+    cols = sql.SQL(", ").join(
+        sql.SQL("{} text").format(sql.Identifier(c)) for c in ORDERS.column_names
+    )
+    conn.execute(
+        sql.SQL(
+            "create table bench.t (batch_id bigint, channel_id text, page_no int, "
+            "record_no int, {}, payload jsonb)"
+        ).format(cols)
+    )
+
+
+def ours(conn, records):
+    spec = ORDERS.__class__(**{**ORDERS.__dict__, "channel_kind": "bench", "stream": "t"})
+    conn.execute("set search_path = bench")
+    with conn.transaction():
+        conn.execute("alter table bench.t rename to bench__t")
+        conn.execute("create schema if not exists landing")
+        conn.execute("alter table bench.bench__t set schema landing")
+        land_page(conn, spec, 1, "bench", Page(1, records, None))
+        conn.execute("alter table landing.bench__t set schema bench")
+        conn.execute("alter table bench.bench__t rename to t")
+
+
+def pandas_to_sql(conn, records):
+    import pandas as pd
+    from sqlalchemy import create_engine
+    from sqlalchemy.dialects.postgresql import JSONB
+
+    frame = pd.DataFrame(
+        [{**{c: r.get(c) for c in ORDERS.column_names}, "payload": r["payload"]} for r in records]
+    )
+    frame.insert(0, "record_no", range(1, len(frame) + 1))
+    frame.insert(0, "page_no", 1)
+    frame.insert(0, "channel_id", "bench")
+    frame.insert(0, "batch_id", 1)
+    engine = create_engine(warehouse.url().replace("postgresql://", "postgresql+psycopg://"))
+    frame.to_sql(
+        "t",
+        engine,
+        schema="bench",
+        if_exists="append",
+        index=False,
+        method="multi",
+        chunksize=1000,
+        dtype={"payload": JSONB},
+    )
+    engine.dispose()
+
+
+def psql_copy(conn, records):
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    for n, r in enumerate(records, 1):
+        writer.writerow(
+            [1, "bench", 1, n, *[r.get(c) for c in ORDERS.column_names], json.dumps(r["payload"])]
+        )
+    subprocess.run(
+        [
+            shutil.which("psql"),
+            warehouse.url(),
+            "-qc",
+            "\\copy bench.t from stdin with (format csv)",
+        ],
+        input=buffer.getvalue(),
+        text=True,
+        check=True,
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--orders", type=int, default=20000)
+    args = parser.parse_args()
+    warehouse.start()
+    records = make_records(args.orders)
+    print(f"{len(records)} Shopify order records (flattened + JSON payload)")
+    results = {}
+    for name, fn in (
+        ("omnichannel COPY loader", ours),
+        ("psql \\copy (csv)", psql_copy),
+        ("pandas.to_sql multi", pandas_to_sql),
+    ):
+        with warehouse.connect(autocommit=True) as conn:
+            reset(conn)
+            started = time.perf_counter()
+            fn(conn, records)
+            elapsed = time.perf_counter() - started
+            count = conn.execute("select count(*) from bench.t").fetchone()[0]
+        assert count == len(records), (name, count)
+        results[name] = elapsed
+        print(f"{name:<26} {elapsed:7.2f} s  {len(records) / elapsed:10,.0f} rows/s")
+    with warehouse.connect(autocommit=True) as conn:
+        conn.execute("drop schema bench cascade")
+    speedup = results["pandas.to_sql multi"] / results["omnichannel COPY loader"]
+    print(f"speed-up of our loader over pandas.to_sql: {speedup:.1f}x")
+
+
+if __name__ == "__main__":
+    main()
