@@ -32,7 +32,7 @@ setup: $(STAMP)
 	$(BIN)/omni env --migrate >/dev/null
 
 demo: setup
-	$(BIN)/omni demo --days $(DAYS) --seed $(SEED)
+	$(BIN)/omni demo --days $(DAYS) --seed $(SEED) $(if $(RESET),--reset)
 
 test: setup
 	$(BIN)/pytest -q
@@ -50,7 +50,7 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix include dags tests bench
 
 airflow: setup
-	eval "$$($(BIN)/omni env)" && \
+	export PATH="$(CURDIR)/$(BIN):$$PATH" && eval "$$($(BIN)/omni env)" && \
 	  export AIRFLOW_CONN_SHOPIFY_US='{"conn_type": "http", "host": "http://127.0.0.1:8765/shops/shopify_us", "password": "shpat_simulator"}' && \
 	  ($(BIN)/omni simulate serve --seed $(SEED) & \
 	   $(BIN)/airflow standalone)

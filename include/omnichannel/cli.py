@@ -32,7 +32,7 @@ def _cmd_warehouse(args) -> int:
 def _cmd_demo(args) -> int:
     from omnichannel.demo import run_demo, summary
 
-    result = run_demo(days=args.days, seed=args.seed)
+    result = run_demo(days=args.days, seed=args.seed, reset=args.reset)
     print(summary(result))
     return 1 if result.mismatches else 0
 
@@ -103,6 +103,11 @@ def parser() -> argparse.ArgumentParser:
     d = sub.add_parser("demo", help="run the pipeline through Airflow on simulated days")
     d.add_argument("--days", type=int, default=7)
     d.add_argument("--seed", type=int, default=42)
+    d.add_argument(
+        "--reset",
+        action="store_true",
+        help="drop what the pipeline wrote first (after another seed or `make airflow`)",
+    )
     d.set_defaults(func=_cmd_demo)
 
     s = sub.add_parser("simulate", help="the channel simulator")

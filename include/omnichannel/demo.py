@@ -78,12 +78,27 @@ def run_dag(dag, logical_date: datetime | None) -> None:
         )
 
 
-def run_demo(days: int, seed: int, echo=print) -> DemoResult:
+WAREHOUSE_SCHEMAS = ("landing", "raw", "quarantine", "ops", "staging", "marts")
+
+
+def reset_warehouse() -> None:
+    """Drop everything the pipeline wrote (not Airflow's metadata)."""
+    from psycopg import sql
+
+    with warehouse.connect(autocommit=True) as conn:
+        for schema in WAREHOUSE_SCHEMAS:
+            conn.execute(sql.SQL("drop schema if exists {} cascade").format(sql.Identifier(schema)))
+
+
+def run_demo(days: int, seed: int, echo=print, reset: bool = False) -> DemoResult:
     started = clock.monotonic()
     config = load_channels()
     first, last = demo_span(config, days)
     echo(f"warehouse: {warehouse.status()['url']}")
     runtime.apply()
+    if reset:
+        echo("reset: dropping " + ", ".join(WAREHOUSE_SCHEMAS))
+        reset_warehouse()
     runtime.migrate_airflow_db()
     runtime.dbt_parse()
     world = world_from_config(seed, config)
