@@ -1,6 +1,6 @@
 # The few verbs people need. `make demo` and `make test` set everything up themselves.
 SHELL := /bin/bash
-PYTHON ?= python3.11
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
@@ -21,7 +21,7 @@ help:
 	@echo "make clean    stop the embedded warehouse and remove .venv and .local"
 
 $(STAMP): pyproject.toml requirements/constraints.txt
-	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON) (Python 3.11)"; exit 1; }
+	@$(PYTHON) -c "import sys; assert sys.version_info[:2] == (3, 11), sys.version" || { echo "need Python 3.11 (set PYTHON=...)"; exit 1; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade "pip>=24"
 	$(BIN)/pip install -q -c requirements/constraints.txt -e '.[dev]'
