@@ -50,9 +50,9 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix include dags tests bench
 
 airflow: setup
-	export PATH="$(CURDIR)/$(BIN):$$PATH" && eval "$$($(BIN)/omni env)" && \
-	  export AIRFLOW_CONN_SHOPIFY_US='{"conn_type": "http", "host": "http://127.0.0.1:8765/shops/shopify_us", "password": "shpat_simulator"}' && \
-	  ($(BIN)/omni simulate serve --seed $(SEED) & \
+	export PATH="$(CURDIR)/$(BIN):$$PATH" && \
+	  eval "$$($(BIN)/omni env --simulator http://127.0.0.1:8765)" && \
+	  ($(BIN)/omni simulate serve --seed $(SEED) --port 8765 & \
 	   $(BIN)/airflow standalone)
 
 clean:

@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/bench_landing.py [--orders 20000]
 
-Uses the warehouse (embedded or OMNI_WAREHOUSE_URL) in a scratch schema `bench`.
+Uses the warehouse (embedded or OMNI_WAREHOUSE_URL), table landing.bench__orders (dropped after).
 """
 
 from __future__ import annotations
@@ -14,13 +14,13 @@ import json
 import shutil
 import subprocess
 import time
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
-
-from psycopg import sql
 
 from omnichannel import warehouse
 from omnichannel.channels.shopify import ORDERS, flatten_order
 from omnichannel.load.copy import land_page
+from omnichannel.load.schema import ensure_base, ensure_stream_tables
 from omnichannel.simulator.shopify import order_node
 from omnichannel.simulator.world import World, WorldChannel
 from omnichannel.streams import Page
@@ -46,29 +46,19 @@ def make_records(n: int) -> list[dict]:
     return records[:n]
 
 
+# The same table shape as landing.shopify__orders, under a name of its own.
+SPEC = replace(ORDERS, channel_kind="bench", stream="orders")
+TABLE = f"landing.{SPEC.table}"
+
+
 def reset(conn):
-    conn.execute("drop schema if exists bench cascade; create schema bench")
-    cols = sql.SQL(", ").join(
-        sql.SQL("{} text").format(sql.Identifier(c)) for c in ORDERS.column_names
-    )
-    conn.execute(
-        sql.SQL(
-            "create table bench.t (batch_id bigint, channel_id text, page_no int, "
-            "record_no int, {}, payload jsonb)"
-        ).format(cols)
-    )
+    conn.execute(f"drop table if exists {TABLE}")
+    ensure_base(conn)
+    ensure_stream_tables(conn, SPEC)
 
 
 def ours(conn, records):
-    spec = ORDERS.__class__(**{**ORDERS.__dict__, "channel_kind": "bench", "stream": "t"})
-    conn.execute("set search_path = bench")
-    with conn.transaction():
-        conn.execute("alter table bench.t rename to bench__t")
-        conn.execute("create schema if not exists landing")
-        conn.execute("alter table bench.bench__t set schema landing")
-        land_page(conn, spec, 1, "bench", Page(1, records, None))
-        conn.execute("alter table landing.bench__t set schema bench")
-        conn.execute("alter table bench.bench__t rename to t")
+    land_page(conn, SPEC, 1, "bench", Page(1, records, None))
 
 
 def pandas_to_sql(conn, records):
@@ -85,9 +75,9 @@ def pandas_to_sql(conn, records):
     frame.insert(0, "batch_id", 1)
     engine = create_engine(warehouse.url().replace("postgresql://", "postgresql+psycopg://"))
     frame.to_sql(
-        "t",
+        SPEC.table,
         engine,
-        schema="bench",
+        schema="landing",
         if_exists="append",
         index=False,
         method="multi",
@@ -109,7 +99,7 @@ def psql_copy(conn, records):
             shutil.which("psql"),
             warehouse.url(),
             "-qc",
-            "\\copy bench.t from stdin with (format csv)",
+            f"\\copy {TABLE} from stdin with (format csv)",
         ],
         input=buffer.getvalue(),
         text=True,
@@ -135,12 +125,12 @@ def main() -> None:
             started = time.perf_counter()
             fn(conn, records)
             elapsed = time.perf_counter() - started
-            count = conn.execute("select count(*) from bench.t").fetchone()[0]
+            count = conn.execute(f"select count(*) from {TABLE}").fetchone()[0]
         assert count == len(records), (name, count)
         results[name] = elapsed
         print(f"{name:<26} {elapsed:7.2f} s  {len(records) / elapsed:10,.0f} rows/s")
     with warehouse.connect(autocommit=True) as conn:
-        conn.execute("drop schema bench cascade")
+        conn.execute(f"drop table {TABLE}")
     speedup = results["pandas.to_sql multi"] / results["omnichannel COPY loader"]
     print(f"speed-up of our loader over pandas.to_sql: {speedup:.1f}x")
 

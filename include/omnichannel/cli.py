@@ -82,6 +82,10 @@ def _cmd_env(args) -> int:
     from omnichannel import runtime
 
     env = runtime.apply()
+    if args.simulator:
+        from omnichannel.config import load_channels
+
+        env.update(runtime.simulator_connections(load_channels().channels, args.simulator))
     if args.migrate:
         runtime.migrate_airflow_db()
         runtime.dbt_parse()
@@ -121,6 +125,11 @@ def parser() -> argparse.ArgumentParser:
 
     e = sub.add_parser("env", help="print Airflow/dbt environment as shell exports")
     e.add_argument("--migrate", action="store_true", help="also migrate Airflow DB, parse dbt")
+    e.add_argument(
+        "--simulator",
+        metavar="URL",
+        help="also Airflow connections sending every channel to the simulator at URL",
+    )
     e.set_defaults(func=_cmd_env)
 
     dp = sub.add_parser("dbt-parse", help="write the dbt manifest cosmos renders from")

@@ -103,10 +103,7 @@ def run_demo(days: int, seed: int, echo=print, reset: bool = False) -> DemoResul
     runtime.dbt_parse()
     world = world_from_config(seed, config)
     with Simulator(world) as simulator:
-        for channel in config.channels:
-            os.environ[runtime.connection_env_var(channel.connection_id)] = (
-                runtime.simulator_connection(simulator.shop_url(channel.channel_id))
-            )
+        os.environ.update(runtime.simulator_connections(config.channels, simulator.url))
         dags = load_dags()
         for n in range((last - first).days + 1):
             day = first + timedelta(days=n)

@@ -125,10 +125,15 @@ def dbt_parse() -> Path:
     return manifest
 
 
-def simulator_connection(url: str) -> str:
-    """An Airflow connection (JSON form) for a channel served by the simulator."""
-    return json.dumps({"conn_type": "http", "host": url, "password": "shpat_simulator"})
-
-
-def connection_env_var(connection_id: str) -> str:
-    return f"AIRFLOW_CONN_{connection_id.upper()}"
+def simulator_connections(channels, simulator_url: str) -> dict[str, str]:
+    """Airflow connections (AIRFLOW_CONN_* variables) pointing every channel at the simulator."""
+    return {
+        f"AIRFLOW_CONN_{c.connection_id.upper()}": json.dumps(
+            {
+                "conn_type": "http",
+                "host": f"{simulator_url.rstrip('/')}/shops/{c.channel_id}",
+                "password": "shpat_simulator",
+            }
+        )
+        for c in channels
+    }

@@ -45,9 +45,7 @@ def test_malformed_page_fails_the_extract_task_and_publishes_nothing(
         task.retries = 0  # the fault is permanent here; retrying only takes time
     end = local_midnight(shop.start_date + timedelta(days=2), shop)
     with Simulator(world) as simulator:
-        os.environ[runtime.connection_env_var(shop.connection_id)] = runtime.simulator_connection(
-            simulator.shop_url(shop.channel_id)
-        )
+        os.environ.update(runtime.simulator_connections([shop], simulator.url))
         simulator.set_clock(end)
         simulator.add_fault(shop.channel_id, "malformed_page", page=2)
         run = dag.test(logical_date=end)

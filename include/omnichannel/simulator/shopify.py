@@ -244,11 +244,11 @@ class ShopifyAdmin:
         ):
             if last is not None or before is not None:
                 raise GraphQLError("The simulator pages forwards only (first/after).")
-            states = self.visible_orders(now, parse_search(query))
-            key = SORT_KEYS[sortKey]
-            states.sort(key=key, reverse=bool(reverse))
             if reverse:
                 raise GraphQLError("The simulator does not support reverse=true.")
+            states = self.visible_orders(now, parse_search(query))
+            key = SORT_KEYS[sortKey]
+            states.sort(key=key)
             return connection(states, first, after, key=key, make_node=order_node)
 
         result = graphql_sync(

@@ -10,7 +10,7 @@ is what the channel's API would show at time t.
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
@@ -235,7 +235,7 @@ class World:
             refund_line = lines[rng.randrange(len(lines))]
             refunded_at = created + timedelta(days=rng.uniform(2, 12))
             refund = Refund(order_id * 10 + 1, refunded_at, refund_line)
-            order = Order(**{**order.__dict__, "refunds": (refund,)})
+            order = replace(order, refunds=(refund,))
         return order
 
     def _make_lines(self, rng, order_id: int) -> tuple[Line, ...]:
