@@ -5,7 +5,7 @@ files without them.
 """
 
 from omnichannel.config import load_channels
-from omnichannel.orchestration import build_extract_dag
+from omnichannel.orchestration import build_extract_dag, extracted_channels
 
-for _channel in load_channels().channels:
+for _channel in extracted_channels(load_channels()):
     globals()[f"extract_{_channel.channel_id}"] = build_extract_dag(_channel)

@@ -11,6 +11,8 @@ from datetime import date
 
 from omnichannel import __version__
 
+TRUTH_TABLES = ("daily", "sku_daily", "inventory", "fx", "catalogue")
+
 
 def _cmd_warehouse(args) -> int:
     from omnichannel import warehouse
@@ -37,28 +39,81 @@ def _cmd_demo(args) -> int:
     return 1 if result.mismatches else 0
 
 
-def _world(seed: int):
+def _world(args, end: date | None = None):
     from omnichannel.config import load_channels
     from omnichannel.simulator.server import world_from_config
 
-    return world_from_config(seed, load_channels())
+    knobs = {k: getattr(args, k) for k in ("days", "skus", "customers") if getattr(args, k)}
+    return world_from_config(args.seed, load_channels(), end=end, **knobs)
+
+
+def _faults(args) -> list:
+    from omnichannel.simulator.faults import Fault
+    from omnichannel.simulator.spec import fault_profile
+
+    faults = fault_profile() if args.faults else []
+    return faults + [Fault.parse(text) for text in args.fault or []]
 
 
 def _cmd_simulate(args) -> int:
+    from omnichannel.config import load_channels
+
+    if args.action == "faults":
+        from omnichannel.simulator import faults
+
+        print(faults.__doc__)
+        return 0
     if args.action == "truth":
-        from omnichannel.simulator.truth import daily_truth, truth_csv
+        from omnichannel.simulator.truth import truth_table
 
         if args.end < args.start:
             print("error: --end is before --start", file=sys.stderr)
             return 2
-        sys.stdout.write(truth_csv(daily_truth(_world(args.seed), args.start, args.end)))
+        world = _world(args, end=args.end if not args.days else None)
+        sys.stdout.write(truth_table(world, args.table, args.start, args.end))
         return 0
-    from omnichannel.simulator.server import Simulator
+    from datetime import UTC, datetime
 
-    simulator = Simulator(_world(args.seed), host=args.host, port=args.port).start()
-    print(f"channel simulator (seed {args.seed}) on {simulator.url}", flush=True)
-    for channel_id in simulator.state.world.channels:
-        print(f"  {channel_id}: {simulator.shop_url(channel_id)}", flush=True)
+    from omnichannel.simulator.server import (
+        Simulator,
+        landing_dirs,
+        world_end_for_serving,
+    )
+
+    config = load_channels()
+    if args.action == "files":
+        from omnichannel.simulator.server import SimulatorApp
+
+        until = datetime.combine(args.end, datetime.min.time(), UTC)
+        app = SimulatorApp(_world(args, end=args.end), _faults(args), landing_dirs(config))
+        app.now = until
+        written = app.drop_files()
+        print(f"{len(written)} files written for days before {args.end}")
+        return 0
+    started = time.monotonic()
+    probe = _world(args)
+    world = probe
+    if world.spec.end < world_end_for_serving(world.spec.end):
+        world = _world(args, end=world_end_for_serving(world.spec.end))
+    simulator = Simulator(
+        world, host=args.host, port=args.port, faults=_faults(args), landing=landing_dirs(config)
+    ).start()
+    simulator.app.drop_files()
+    print(
+        f"channel simulator (seed {args.seed}, {world.spec.start} .. {world.spec.end}, "
+        f"{len(world.orders):,} orders, built in {time.monotonic() - started:.1f}s) "
+        f"on {simulator.url}",
+        flush=True,
+    )
+    for channel in world.channel_list:
+        where = (
+            landing_dirs(config).get(channel.channel_id)
+            if channel.kind == "pos_files"
+            else simulator.base_url(channel.channel_id)
+        )
+        print(f"  {channel.channel_id:<16} {channel.kind:<12} {where}", flush=True)
+    for fault in simulator.app.faults.listing():
+        print(f"  fault: {fault}", flush=True)
     try:
         while True:
             time.sleep(3600)
@@ -114,11 +169,30 @@ def parser() -> argparse.ArgumentParser:
     )
     d.set_defaults(func=_cmd_demo)
 
-    s = sub.add_parser("simulate", help="the channel simulator")
-    s.add_argument("action", choices=["serve", "truth"])
+    s = sub.add_parser(
+        "simulate",
+        help="the channel simulator",
+        description="serve: every channel's API (pos_files: exports into landing folders); "
+        "truth: ground truth as CSV; files: write the store exports up to --end; "
+        "faults: the documented faults",
+    )
+    s.add_argument("action", choices=["serve", "truth", "files", "faults"])
     s.add_argument("--seed", type=int, default=42)
     s.add_argument("--start", type=date.fromisoformat, default=date(2026, 10, 1))
     s.add_argument("--end", type=date.fromisoformat, default=date(2026, 10, 7))
+    s.add_argument("--table", choices=TRUTH_TABLES, default="daily", help="truth table")
+    s.add_argument("--days", type=int, help="world size: simulated days (simulator.yml)")
+    s.add_argument("--skus", type=int, help="world size: catalogue SKUs")
+    s.add_argument("--customers", type=int, help="world size: customer base")
+    s.add_argument(
+        "--faults", action="store_true", help="switch on the fault profile of simulator.yml"
+    )
+    s.add_argument(
+        "--fault",
+        action="append",
+        metavar="SPEC",
+        help="one fault, channel:fault[:key=value,...], e.g. amazon_de:rate_limit:count=3",
+    )
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--port", type=int, default=8765)
     s.set_defaults(func=_cmd_simulate)

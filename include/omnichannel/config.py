@@ -12,7 +12,16 @@ import yaml
 
 from omnichannel.paths import config_dir
 
-KNOWN_KINDS = {"shopify": ("orders",)}
+# Streams each channel kind offers (what its API or files carry). Which of them the pipeline
+# extracts today is decided by the connectors in omnichannel.channels (`extracted_streams`).
+KNOWN_KINDS = {
+    "shopify": ("orders", "products", "inventory"),
+    "amazon_sp": ("orders", "order_items", "inventory", "sales_traffic"),
+    "woocommerce": ("orders", "products"),
+    "pos_files": ("sales", "stock", "footfall"),
+    "ga4": ("traffic",),
+}
+PAGE_LIMITS = {"shopify": 250, "amazon_sp": 100, "woocommerce": 100, "ga4": 250_000}
 ISO_4217_SAMPLE = re.compile(r"^[A-Z]{3}$")
 CHANNEL_ID = re.compile(r"^[a-z][a-z0-9_]{1,40}$")
 
@@ -34,6 +43,7 @@ class ChannelConfig:
     lookback_hours: int
     page_size: int
     streams: tuple[str, ...]
+    landing_path: str = ""
 
     @property
     def tz(self) -> ZoneInfo:
@@ -76,7 +86,8 @@ def _parse_channel(path: Path, index: int, entry: object) -> ChannelConfig:
     where = f"{path}: channels[{index}]"
     if not isinstance(entry, dict):
         raise ConfigError(f"{where}: expected a mapping, got {type(entry).__name__}")
-    required = ("channel_id", "kind", "timezone", "currency", "start_date", "base_url")
+    required = ("channel_id", "kind", "timezone", "currency", "start_date")
+    required += ("landing_path",) if entry.get("kind") == "pos_files" else ("base_url",)
     missing = [key for key in required if key not in entry]
     if missing:
         raise ConfigError(f"{where}: missing required field(s): {', '.join(missing)}")
@@ -103,13 +114,14 @@ def _parse_channel(path: Path, index: int, entry: object) -> ChannelConfig:
     if unknown:
         raise ConfigError(f"{where}: kind {kind!r} has no stream(s) {', '.join(unknown)}")
     page_size = _positive_int(where, entry, "page_size", 50)
-    if kind == "shopify" and page_size > 250:
-        raise ConfigError(f"{where}: page_size {page_size} exceeds Shopify's maximum of 250")
+    limit = PAGE_LIMITS.get(kind)
+    if limit and page_size > limit:
+        raise ConfigError(f"{where}: page_size {page_size} exceeds {kind}'s maximum of {limit}")
     return ChannelConfig(
         channel_id=channel_id,
         kind=kind,
         connection_id=str(entry.get("connection_id", channel_id)),
-        base_url=str(entry["base_url"]).rstrip("/"),
+        base_url=str(entry.get("base_url", "")).rstrip("/"),
         timezone=str(entry["timezone"]),
         currency=currency,
         schedule=str(entry.get("schedule", "0 0 * * *")),
@@ -117,6 +129,7 @@ def _parse_channel(path: Path, index: int, entry: object) -> ChannelConfig:
         lookback_hours=_positive_int(where, entry, "lookback_hours", 24, allow_zero=True),
         page_size=page_size,
         streams=streams,
+        landing_path=str(entry.get("landing_path", "")),
     )
 
 

@@ -15,6 +15,7 @@ from airflow.sdk import DAG, Asset, AssetAny, CronDataIntervalTimetable, TaskGro
 from airflow.sdk.exceptions import AirflowFailException, AirflowNotFoundException
 
 from omnichannel import paths
+from omnichannel.channels import extracted_streams
 from omnichannel.channels.shopify import Credentials
 from omnichannel.config import ChannelConfig, ChannelsConfig
 
@@ -63,12 +64,17 @@ def _interval(context):
     return Interval(context["data_interval_start"], context["data_interval_end"])
 
 
+def extracted_channels(config: ChannelsConfig) -> list[ChannelConfig]:
+    """Channel instances with at least one stream the pipeline has a connector for."""
+    return [c for c in config.channels if extracted_streams(c)]
+
+
 def build_extract_dag(channel: ChannelConfig) -> DAG:
     """One DAG per channel instance; one batch per stream and schedule interval."""
     start = pendulum.instance(datetime.combine(channel.start_date, time(0)), tz=channel.timezone)
     with DAG(
         dag_id=f"extract_{channel.channel_id}",
-        description=f"Extract {', '.join(channel.streams)} from {channel.kind} "
+        description=f"Extract {', '.join(extracted_streams(channel))} from {channel.kind} "
         f"instance {channel.channel_id} into raw, gated by Great Expectations",
         schedule=CronDataIntervalTimetable(channel.schedule, timezone=channel.timezone),
         start_date=start,
@@ -78,7 +84,7 @@ def build_extract_dag(channel: ChannelConfig) -> DAG:
         tags=["extract", channel.kind, channel.channel_id],
         doc_md=__doc__,
     ) as dag:
-        for stream in channel.streams:
+        for stream in extracted_streams(channel):
             _stream_tasks(channel, stream)
     return dag
 
@@ -138,7 +144,7 @@ def build_transform_dag(config: ChannelsConfig) -> DAG:
     manifest = project / "target" / "manifest.json"
     if not manifest.exists():
         raise FileNotFoundError(f"{manifest} is missing: run `omni dbt-parse` (make does it)")
-    assets = sorted({(c.kind, s) for c in config.channels for s in c.streams})
+    assets = sorted({(c.kind, s) for c in config.channels for s in extracted_streams(c)})
     schedule = AssetAny(*(raw_asset(kind, stream) for kind, stream in assets))
     with DAG(
         dag_id="transform_dbt",

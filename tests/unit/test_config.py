@@ -32,7 +32,7 @@ def test_defaults_are_applied(tmp_path):
     channel = load_channels(write(tmp_path, VALID)).get("shop_a")
     assert channel.connection_id == "shop_a"
     assert channel.schedule == "0 0 * * *"
-    assert channel.streams == ("orders",)
+    assert channel.streams == ("orders", "products", "inventory")
 
 
 def test_second_instance_of_a_kind_is_only_yaml(tmp_path):

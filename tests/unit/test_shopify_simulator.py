@@ -56,7 +56,8 @@ def test_response_carries_only_requested_fields_and_cost(simulator):
     simulator.set_clock(datetime(2026, 10, 3, tzinfo=UTC))
     body = post(simulator, {"query": "{ orders(first: 1) { nodes { name } } }"}).json()
     assert list(body["data"]["orders"]["nodes"][0]) == ["name"]
-    assert body["extensions"]["cost"]["throttleStatus"]["maximumAvailable"] == 2000.0
+    assert body["extensions"]["cost"]["throttleStatus"]["maximumAvailable"] == 10000.0
+    assert body["extensions"]["cost"]["requestedQueryCost"] == 3  # connection 2 + 1 node
 
 
 def test_clock_hides_orders_not_yet_placed(simulator):

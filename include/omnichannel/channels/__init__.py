@@ -9,3 +9,9 @@ KINDS = {"shopify": shopify}
 
 def stream_spec(kind: str, stream: str):
     return KINDS[kind].STREAMS[stream]
+
+
+def extracted_streams(channel) -> tuple[str, ...]:
+    """The channel's configured streams that have a connector (the others are not extracted yet)."""
+    kind = KINDS.get(channel.kind)
+    return tuple(s for s in channel.streams if kind is not None and s in kind.STREAMS)

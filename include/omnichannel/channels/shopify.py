@@ -19,7 +19,14 @@ import httpx
 from omnichannel.streams import Column, ExtractError, Page, StreamSpec
 
 API_VERSION = "2025-01"
-NESTED_PAGE = 50  # line items / refund lines fetched with each order
+# Nested pages fetched with each order. Shopify prices a query before running it
+# (objects 1 point, connections 2 + first × node cost) and refuses one above 1,000 points,
+# so nested sizes bound how many orders fit on a page: about 190 points per order here.
+LINE_PAGE = 20
+REFUND_PAGE = 3
+REFUND_LINE_PAGE = 3
+MAX_ORDERS_PER_PAGE = 5
+NESTED_PAGE = LINE_PAGE
 
 ORDERS_QUERY = """
 query Orders($first: Int!, $after: String, $query: String) {
@@ -45,10 +52,10 @@ query Orders($first: Int!, $after: String, $query: String) {
             discountedTotalSet { shopMoney { amount currencyCode } }
           }
         }
-        refunds(first: %(nested)d) {
+        refunds(first: %(refunds)d) {
           id createdAt
           totalRefundedSet { shopMoney { amount currencyCode } }
-          refundLineItems(first: %(nested)d) {
+          refundLineItems(first: %(refund_lines)d) {
             pageInfo { hasNextPage }
             nodes { quantity subtotalSet { shopMoney { amount currencyCode } } }
           }
@@ -58,7 +65,7 @@ query Orders($first: Int!, $after: String, $query: String) {
     pageInfo { hasNextPage endCursor }
   }
 }
-""".replace("%(nested)d", str(NESTED_PAGE))
+""" % {"nested": LINE_PAGE, "refunds": REFUND_PAGE, "refund_lines": REFUND_LINE_PAGE}
 
 ORDERS = StreamSpec(
     channel_kind="shopify",
@@ -115,7 +122,7 @@ class ShopifyClient:
     ):
         self.channel_id = channel_id
         self.url = f"{credentials.base_url.rstrip('/')}/admin/api/{API_VERSION}/graphql.json"
-        self.page_size = page_size
+        self.page_size = min(page_size, MAX_ORDERS_PER_PAGE)  # query cost bound
         self.max_attempts = max_attempts
         self.max_backoff = max_backoff
         self.http = httpx.Client(
@@ -261,7 +268,7 @@ def flatten_order(node: dict) -> dict:
     for refund in node.get("refunds") or []:
         items = refund["refundLineItems"]
         if items["pageInfo"]["hasNextPage"]:
-            raise ValueError(f"order {node['id']} has a refund with > {NESTED_PAGE} lines")
+            raise ValueError(f"order {node['id']} has a refund with > {REFUND_LINE_PAGE} lines")
         for item in items["nodes"]:
             try:
                 refunded_subtotal += Decimal(item["subtotalSet"]["shopMoney"]["amount"])

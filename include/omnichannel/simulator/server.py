@@ -1,13 +1,19 @@
-"""HTTP server for the simulated channels, with a clock and switchable faults.
+"""The channel simulator: every channel kind's API over the world, with a clock and faults.
 
-Routes
-- POST /shops/<channel_id>/admin/api/<version>/graphql.json   Shopify GraphQL Admin API
-- GET  /_simulator/health
-- POST /_simulator/clock    {"now": "2026-10-02T04:00:00Z"} or {"now": null} for wall-clock time
-- POST /_simulator/faults   {"channel_id": "...", "fault": "malformed_page", "page": 2}
-                            faults: malformed_page (truncated body), server_error (502),
-                            bad_row (an unparseable amount in the page's first order)
-- DELETE /_simulator/faults
+`SimulatorApp.handle(Request)` answers in-process (tests); `Simulator` serves the same app
+over HTTP on 127.0.0.1 in a background thread; `omni simulate serve` runs it standalone.
+
+Routes (`<id>` is a channel_id of channels.yml)
+- POST /shops/<id>/admin/api/<version>/graphql.json      Shopify GraphQL Admin API
+- GET  /amazon/<id>/orders/v0/orders[/<order>/orderItems] Amazon SP-API Orders v0
+- GET  /amazon/<id>/fba/inventory/v1/summaries            FBA Inventory v1
+- POST|GET /amazon/<id>/reports/2021-06-30/...            Reports API (Sales and Traffic)
+- POST /amazon/<id>/auth/o2/token                         Login with Amazon token exchange
+- GET  /woo/<id>/wp-json/wc/v3/{orders,products}          WooCommerce REST v3
+- POST /ga4/<id>/v1beta/properties/<property>:runReport   GA4 Data API
+- GET  /_simulator/health, POST /_simulator/clock {"now": ISO|null},
+  GET|POST|DELETE /_simulator/faults (see `faults.py`)
+pos_files channels are file drops: see `pos_files.py` (written on every clock change).
 """
 
 from __future__ import annotations
@@ -16,43 +22,235 @@ import json
 import logging
 import re
 import threading
+import time as wallclock
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import numpy as np
 
 from omnichannel.config import ChannelsConfig
-from omnichannel.simulator.shopify import API_VERSIONS, ShopifyAdmin
-from omnichannel.simulator.world import World, WorldChannel
+from omnichannel.simulator.faults import FILE_FAULTS, Fault, FaultBook, FaultError
+from omnichannel.simulator.spec import WorldChannel, spec_from_config
+from omnichannel.simulator.world import World
 
 log = logging.getLogger(__name__)
-SHOPIFY_PATH = re.compile(
-    r"^/shops/(?P<channel>[a-z0-9_]+)/admin/api/(?P<version>[^/]+)/graphql\.json$"
-)
-FAULTS = ("malformed_page", "server_error", "bad_row")
+
+PREFIX = {"shopify": "shops", "amazon_sp": "amazon", "woocommerce": "woo", "ga4": "ga4"}
+KIND_OF_PREFIX = {v: k for k, v in PREFIX.items()}
+ROUTE = re.compile(r"^/(?P<prefix>shops|amazon|woo|ga4)/(?P<channel>[a-z0-9_]+)(?P<rest>/.*)?$")
+# What the simulator accepts as a secret, per kind (Airflow connection fields).
+SIMULATOR_CREDENTIALS = {
+    "shopify": {"password": "shpat_simulator"},
+    "amazon_sp": {"login": "amzn1.application-oa2-client.simulator",
+                  "password": "Atzr|simulator-refresh-token"},  # fmt: skip
+    "woocommerce": {"login": "ck_simulator", "password": "cs_simulator"},
+    "ga4": {"password": "ya29.simulator"},
+}
 
 
-def world_from_config(seed: int, config: ChannelsConfig) -> World:
-    channels = [
-        WorldChannel(c.channel_id, c.kind, c.timezone, c.currency, opened_on=c.start_date)
-        for c in config.channels
-    ]
-    return World(seed, channels)
+def channel_base_url(simulator_url: str, kind: str, channel_id: str) -> str:
+    return f"{simulator_url.rstrip('/')}/{PREFIX[kind]}/{channel_id}"
+
+
+def world_from_config(
+    seed: int, config: ChannelsConfig, end: date | None = None, **overrides
+) -> World:
+    return World(spec_from_config(seed, config, end=end, **overrides))
 
 
 @dataclass
-class SimulatorState:
-    world: World
-    now: datetime | None = None  # None: wall-clock time
-    faults: list[dict] = field(default_factory=list)
-    lock: threading.Lock = field(default_factory=threading.Lock)
+class Request:
+    method: str
+    path: str
+    query: dict[str, list[str]] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)  # lower-case names
+    body: bytes = b""
+
+    def arg(self, name: str, default: str | None = None) -> str | None:
+        values = self.query.get(name)
+        return values[0] if values else default
+
+    def json(self):
+        return json.loads(self.body or b"{}")
+
+
+@dataclass
+class Response:
+    status: int
+    body: bytes
+    headers: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, status: int, payload, headers: dict | None = None) -> Response:
+        return cls(status, json.dumps(payload).encode(), {"Content-Type": "application/json",
+                                                          **(headers or {})})  # fmt: skip
+
+    def json(self):
+        return json.loads(self.body)
+
+
+@dataclass
+class Context:
+    """What a kind's handler needs for one request."""
+
+    app: SimulatorApp
+    channel: WorldChannel
+    now: datetime
+    fault: Fault | None = None
+
+    @property
+    def world(self) -> World:
+        return self.app.world
+
+    @property
+    def now_ts(self) -> int:
+        return int(self.now.timestamp())
+
+    def data_fault(self, name: str) -> Fault | None:
+        return self.fault if self.fault is not None and self.fault.fault == name else None
+
+    def updated_at(self, index: np.ndarray) -> np.ndarray:
+        """Last visible change of orders, including changes made by the
+        updated_between_pages fault."""
+        updated = self.world.updated_at(index, self.now_ts)
+        touched = self.app.touched
+        if touched:
+            extra = np.array([touched.get(int(i), -1) for i in index], dtype=np.int64)
+            extra = np.where((extra >= 0) & (extra < self.now_ts) & (updated >= 0), extra, -1)
+            updated = np.maximum(updated, extra)
+        return updated
+
+    def touch(self, order_index: int) -> None:
+        """A record the client has not read yet changes now (updated_between_pages)."""
+        self.app.touched[int(order_index)] = self.now_ts - 1
+
+
+class SimulatorApp:
+    def __init__(self, world: World, faults: list[Fault] | None = None, landing=None):
+        from omnichannel.simulator import amazon_sp, ga4, shopify, woocommerce
+
+        self.world = world
+        self.now: datetime | None = None  # None: wall-clock time
+        self.faults = FaultBook(world.seed)
+        for fault in faults or []:
+            self.faults.add(fault)
+        self.touched: dict[int, int] = {}
+        # pos_files landing folders: a dict channel_id -> folder, or one root for all
+        self.landing = landing
+        self.handlers = {
+            "shopify": shopify,
+            "amazon_sp": amazon_sp,
+            "woocommerce": woocommerce,
+            "ga4": ga4,
+        }
+        self.kind_state: dict = {}  # per channel: throttle buckets, report jobs
+        self.lock = threading.Lock()
 
     def clock(self) -> datetime:
         return self.now or datetime.now(UTC)
 
-    def fault_for(self, channel_id: str, page_no: int) -> dict | None:
-        for fault in self.faults:
-            if fault["channel_id"] == channel_id and fault.get("page", page_no) == page_no:
-                return fault
+    def set_clock(self, now: datetime | None) -> None:
+        self.now = now
+        self.drop_files()
+
+    def drop_files(self) -> list[Path]:
+        """Write the pos_files exports due by now into the landing folders."""
+        from omnichannel.simulator import pos_files
+
+        if self.landing is None:
+            return []
+        written = []
+        for channel in self.world.channel_list:
+            if channel.kind != "pos_files":
+                continue
+            if isinstance(self.landing, dict):
+                folder = self.landing.get(channel.channel_id)
+            else:
+                folder = Path(self.landing) / channel.channel_id
+            if folder is None:
+                continue
+            file_faults = [f for f in self.faults.faults if f.fault in FILE_FAULTS]
+            written += pos_files.drop(self.world, channel, Path(folder), self.clock(), file_faults)
+        return written
+
+    def state_for(self, channel_id: str) -> dict:
+        with self.lock:
+            return self.kind_state.setdefault(channel_id, {})
+
+    def handle(self, request: Request) -> Response:
+        try:
+            if request.path.startswith("/_simulator/"):
+                return self._control(request)
+            match = ROUTE.match(request.path)
+            if not match:
+                return Response.of(404, {"errors": "Not Found"})
+            channel = self.world.channels.get(match["channel"])
+            kind = KIND_OF_PREFIX[match["prefix"]]
+            if channel is None or channel.kind != kind:
+                return Response.of(404, {"errors": "Not Found"})
+            handler = self.handlers[kind]
+            ctx = Context(self, channel, self.clock())
+            return handler.handle(ctx, request, match["rest"] or "/")
+        except Exception:  # the simulator must answer like a server, not crash the thread
+            log.exception("simulator error on %s %s", request.method, request.path)
+            return Response.of(500, {"errors": "Internal Server Error (simulator)"})
+
+    def draw_fault(self, ctx: Context, stream: str, page: int) -> Fault | None:
+        fault = self.faults.draw(ctx.channel.channel_id, stream, page)
+        if fault is not None and fault.fault == "slow":
+            wallclock.sleep(fault.seconds)
+            return None
+        return fault
+
+    def _control(self, request: Request) -> Response:
+        path = request.path
+        if path == "/_simulator/health":
+            return Response.of(
+                200,
+                {
+                    "status": "ok",
+                    "seed": self.world.seed,
+                    "now": self.clock().isoformat(),
+                    "world": [self.world.spec.start.isoformat(), self.world.spec.end.isoformat()],
+                    "channels": {c.channel_id: c.kind for c in self.world.channel_list},
+                },
+            )
+        if path == "/_simulator/clock" and request.method == "POST":
+            raw = _json_or_none(request.body)
+            raw = raw.get("now") if isinstance(raw, dict) else "invalid"
+            try:
+                now = datetime.fromisoformat(raw.replace("Z", "+00:00")) if raw else None
+            except (AttributeError, ValueError):
+                return Response.of(400, {"errors": f"now must be ISO 8601, got {raw!r}"})
+            if now is not None and now.tzinfo is None:
+                return Response.of(400, {"errors": "now must carry a UTC offset"})
+            self.set_clock(now)
+            return Response.of(200, {"now": self.clock().isoformat()})
+        if path == "/_simulator/faults":
+            if request.method == "DELETE":
+                self.faults.clear()
+            elif request.method == "POST":
+                body = _json_or_none(request.body)
+                try:
+                    fault = Fault(**body) if isinstance(body, dict) else None
+                except (TypeError, FaultError) as exc:
+                    return Response.of(400, {"errors": str(exc)})
+                if fault is None or (
+                    fault.channel_id != "*" and fault.channel_id not in self.world.channels
+                ):
+                    return Response.of(400, {"errors": "need a known channel_id and a fault"})
+                self.faults.add(fault)
+            return Response.of(200, {"faults": self.faults.listing()})
+        return Response.of(404, {"errors": "Not Found"})
+
+
+def _json_or_none(body: bytes):
+    try:
+        return json.loads(body or b"{}")
+    except json.JSONDecodeError:
         return None
 
 
@@ -63,164 +261,86 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, fmt, *args):  # route access logs to logging, not stderr
         log.debug("simulator: " + fmt, *args)
 
-    def _send(self, status: int, body: bytes, content_type="application/json") -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def _json(self, status: int, payload) -> None:
-        self._send(status, json.dumps(payload).encode())
-
-    def _body(self) -> dict | None:
+    def _serve(self, method: str) -> None:
+        parts = urlsplit(self.path)
         length = int(self.headers.get("Content-Length") or 0)
-        try:
-            return json.loads(self.rfile.read(length) or b"{}")
-        except json.JSONDecodeError:
-            return None
+        request = Request(
+            method=method,
+            path=parts.path,
+            query=parse_qs(parts.query, keep_blank_values=True),
+            headers={k.lower(): v for k, v in self.headers.items()},
+            body=self.rfile.read(length) if length else b"",
+        )
+        response = self.server.app.handle(request)
+        self.send_response(response.status)
+        headers = {"Content-Type": "application/json", **response.headers}
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(response.body)))
+        self.end_headers()
+        self.wfile.write(response.body)
 
     def do_GET(self):
-        if self.path == "/_simulator/health":
-            state = self.server.state
-            return self._json(
-                200,
-                {
-                    "status": "ok",
-                    "seed": state.world.seed,
-                    "now": state.clock().isoformat(),
-                    "channels": sorted(state.world.channels),
-                },
-            )
-        self._json(404, {"errors": "Not Found"})
-
-    def do_DELETE(self):
-        if self.path == "/_simulator/faults":
-            with self.server.state.lock:
-                self.server.state.faults.clear()
-            return self._json(200, {"faults": []})
-        self._json(404, {"errors": "Not Found"})
+        self._serve("GET")
 
     def do_POST(self):
-        body = self._body()
-        if body is None:
-            return self._json(400, {"errors": "body is not valid JSON"})
-        if self.path == "/_simulator/clock":
-            return self._set_clock(body)
-        if self.path == "/_simulator/faults":
-            return self._add_fault(body)
-        match = SHOPIFY_PATH.match(self.path)
-        if match:
-            return self._shopify(match["channel"], match["version"], body)
-        self._json(404, {"errors": "Not Found"})
+        self._serve("POST")
 
-    def _set_clock(self, body: dict):
-        raw = body.get("now")
-        try:
-            now = datetime.fromisoformat(raw.replace("Z", "+00:00")) if raw else None
-        except (AttributeError, ValueError):
-            return self._json(400, {"errors": f"now must be an ISO 8601 timestamp, got {raw!r}"})
-        if now is not None and now.tzinfo is None:
-            return self._json(400, {"errors": "now must carry a UTC offset"})
-        self.server.state.now = now
-        self._json(200, {"now": self.server.state.clock().isoformat()})
-
-    def _add_fault(self, body: dict):
-        if (
-            body.get("fault") not in FAULTS
-            or body.get("channel_id") not in self.server.state.world.channels
-        ):
-            return self._json(400, {"errors": f"need channel_id and fault in {FAULTS}"})
-        with self.server.state.lock:
-            self.server.state.faults.append(body)
-        self._json(200, {"faults": self.server.state.faults})
-
-    def _shopify(self, channel_id: str, version: str, body: dict):
-        state = self.server.state
-        if channel_id not in state.world.channels:
-            return self._json(404, {"errors": "Not Found"})
-        if version not in API_VERSIONS:
-            return self._json(404, {"errors": "Not Found"})
-        if not self.headers.get("X-Shopify-Access-Token"):
-            return self._json(
-                401,
-                {
-                    "errors": "[API] Invalid API key or access token "
-                    "(unrecognized login or wrong password)"
-                },
-            )
-        page_no = _page_number(body)
-        fault = state.fault_for(channel_id, page_no)
-        if fault and fault["fault"] == "server_error":
-            return self._json(502, {"errors": "Bad Gateway"})
-        response = ShopifyAdmin(state.world, channel_id).execute(body, state.clock())
-        if fault and fault["fault"] == "bad_row":
-            _corrupt_first_order(response)
-        payload = json.dumps(response).encode()
-        if fault and fault["fault"] == "malformed_page":
-            payload = payload[: max(1, len(payload) // 2)]  # a truncated body, as after a cut
-        self._send(200, payload)
-
-
-def _corrupt_first_order(response: dict) -> None:
-    """A value no parser should accept, in the first order of the page (schema drift)."""
-    edges = ((response.get("data") or {}).get("orders") or {}).get("edges") or []
-    if edges and "subtotalPriceSet" in edges[0]["node"]:
-        edges[0]["node"]["subtotalPriceSet"]["shopMoney"]["amount"] = "12,50 USD"
-
-
-def _page_number(body: dict) -> int:
-    """Page number of a forward paging sequence, read from the opaque cursor we issued."""
-    after = (body.get("variables") or {}).get("after")
-    if not after:
-        return 1
-    from omnichannel.simulator.shopify import decode_cursor
-
-    try:
-        return int(decode_cursor(after).get("p", 0)) + 1
-    except Exception:  # an invalid cursor is reported by the API itself
-        return 0
+    def do_DELETE(self):
+        self._serve("DELETE")
 
 
 class SimulatorHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, address, state: SimulatorState):
+    def __init__(self, address, app: SimulatorApp):
         super().__init__(address, Handler)
-        self.state = state
+        self.app = app
 
 
 class Simulator:
     """The simulator in a background thread: `with Simulator(world) as sim: sim.url`."""
 
-    def __init__(self, world: World, host: str = "127.0.0.1", port: int = 0):
-        self.state = SimulatorState(world)
-        self.httpd = SimulatorHTTPServer((host, port), self.state)
+    def __init__(
+        self,
+        world: World,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        faults: list[Fault] | None = None,
+        landing=None,
+    ):
+        self.app = SimulatorApp(world, faults, landing)
+        self.httpd = SimulatorHTTPServer((host, port), self.app)
         self.thread = threading.Thread(
             target=self.httpd.serve_forever, daemon=True, name="channel-simulator"
         )
+
+    @property
+    def state(self) -> SimulatorApp:  # kept for callers of the first version
+        return self.app
 
     @property
     def url(self) -> str:
         host, port = self.httpd.server_address[:2]
         return f"http://{host}:{port}"
 
+    def base_url(self, channel_id: str) -> str:
+        channel = self.app.world.channels[channel_id]
+        return channel_base_url(self.url, channel.kind, channel_id)
+
     def shop_url(self, channel_id: str) -> str:
-        return f"{self.url}/shops/{channel_id}"
+        return self.base_url(channel_id)
 
     def set_clock(self, now: datetime | None) -> None:
-        self.state.now = now
+        self.app.set_clock(now)
 
-    def add_fault(self, channel_id: str, fault: str, page: int | None = None) -> None:
-        spec = {"channel_id": channel_id, "fault": fault}
-        if page is not None:
-            spec["page"] = page
-        with self.state.lock:
-            self.state.faults.append(spec)
+    def add_fault(self, channel_id: str, fault: str, page: int | None = None, **options) -> Fault:
+        spec = Fault(channel_id=channel_id, fault=fault, page=page, **options)
+        self.app.faults.add(spec)
+        return spec
 
     def clear_faults(self) -> None:
-        with self.state.lock:
-            self.state.faults.clear()
+        self.app.faults.clear()
 
     def start(self) -> Simulator:
         self.thread.start()
@@ -235,3 +355,19 @@ class Simulator:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+def world_end_for_serving(world_end: date) -> date:
+    """A served world reaches at least tomorrow, so wall-clock time always has data."""
+    return max(world_end, datetime.now(UTC).date() + timedelta(days=1))
+
+
+def landing_dirs(config: ChannelsConfig) -> dict[str, Path]:
+    """Where each pos_files channel's exports land (landing_path, relative to the project)."""
+    from omnichannel import paths
+
+    return {
+        c.channel_id: (paths.project_root() / c.landing_path).resolve()
+        for c in config.channels
+        if c.kind == "pos_files"
+    }
