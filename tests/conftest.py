@@ -60,7 +60,7 @@ def shop(channels):
     return channels.get("shopify_us")
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def world(channels):
     from omnichannel.simulator.server import world_from_config
 

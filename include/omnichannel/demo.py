@@ -16,8 +16,9 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from omnichannel import runtime, warehouse
+from omnichannel.channels import extracted_channels
 from omnichannel.config import ChannelConfig, ChannelsConfig, load_channels
-from omnichannel.simulator.server import Simulator, world_from_config
+from omnichannel.simulator.server import Simulator, landing_dirs, world_from_config
 from omnichannel.simulator.truth import TruthRow, daily_truth
 
 log = logging.getLogger(__name__)
@@ -101,13 +102,16 @@ def run_demo(days: int, seed: int, echo=print, reset: bool = False) -> DemoResul
         reset_warehouse()
     runtime.migrate_airflow_db()
     runtime.dbt_parse()
-    world = world_from_config(seed, config)
-    with Simulator(world) as simulator:
+    world = world_from_config(
+        seed, config, end=max(last + timedelta(days=1), first + timedelta(days=119))
+    )
+    extracted = extracted_channels(config)
+    with Simulator(world, landing=landing_dirs(config)) as simulator:
         os.environ.update(runtime.simulator_connections(config.channels, simulator.url))
         dags = load_dags()
         for n in range((last - first).days + 1):
             day = first + timedelta(days=n)
-            for channel in config.channels:
+            for channel in extracted:
                 if day < channel.start_date:
                     continue
                 end = local_midnight(day + timedelta(days=1), channel)
@@ -117,7 +121,8 @@ def run_demo(days: int, seed: int, echo=print, reset: bool = False) -> DemoResul
                 run_dag(dags[f"extract_{channel.channel_id}"], end)
         echo("transform dbt (cosmos)")
         run_dag(dags["transform_dbt"], None)
-    truth = daily_truth(world, first, last)
+    ids = {c.channel_id for c in extracted}
+    truth = [row for row in daily_truth(world, first, last) if row.channel_id in ids]
     return DemoResult(first, last, truth, read_mart(), clock.monotonic() - started)
 
 

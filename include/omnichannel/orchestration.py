@@ -64,11 +64,6 @@ def _interval(context):
     return Interval(context["data_interval_start"], context["data_interval_end"])
 
 
-def extracted_channels(config: ChannelsConfig) -> list[ChannelConfig]:
-    """Channel instances with at least one stream the pipeline has a connector for."""
-    return [c for c in config.channels if extracted_streams(c)]
-
-
 def build_extract_dag(channel: ChannelConfig) -> DAG:
     """One DAG per channel instance; one batch per stream and schedule interval."""
     start = pendulum.instance(datetime.combine(channel.start_date, time(0)), tz=channel.timezone)

@@ -48,7 +48,10 @@ def test_second_instance_of_a_kind_is_only_yaml(tmp_path):
         (("EUR", "euro"), "ISO 4217"),
         (("kind: shopify", "kind: ebay"), "unknown kind 'ebay'"),
         (('"2026-10-01"', '"October"'), "start_date must be YYYY-MM-DD"),
-        (("currency: EUR", "currency: EUR\n    page_size: 500"), "exceeds Shopify's maximum"),
+        (
+            ("currency: EUR", "currency: EUR\n    page_size: 500"),
+            "exceeds shopify's maximum of 250",
+        ),
         (("currency: EUR", "currency: EUR\n    streams: [tiktok]"), "no stream(s) tiktok"),
         (("    base_url: http://127.0.0.1:1/shops/shop_a\n", ""), "missing required field(s)"),
     ],

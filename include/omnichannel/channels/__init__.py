@@ -15,3 +15,8 @@ def extracted_streams(channel) -> tuple[str, ...]:
     """The channel's configured streams that have a connector (the others are not extracted yet)."""
     kind = KINDS.get(channel.kind)
     return tuple(s for s in channel.streams if kind is not None and s in kind.STREAMS)
+
+
+def extracted_channels(config) -> list:
+    """Channel instances with at least one stream the pipeline has a connector for."""
+    return [c for c in config.channels if extracted_streams(c)]

@@ -43,7 +43,7 @@ query Orders($first: Int!, $after: String, $query: String) {
         totalTaxSet { shopMoney { amount currencyCode } }
         totalPriceSet { shopMoney { amount currencyCode } }
         totalRefundedSet { shopMoney { amount currencyCode } }
-        lineItems(first: %(nested)d) {
+        lineItems(first: $LINE_PAGE) {
           pageInfo { hasNextPage }
           nodes {
             id sku name quantity
@@ -52,10 +52,10 @@ query Orders($first: Int!, $after: String, $query: String) {
             discountedTotalSet { shopMoney { amount currencyCode } }
           }
         }
-        refunds(first: %(refunds)d) {
+        refunds(first: $REFUND_PAGE) {
           id createdAt
           totalRefundedSet { shopMoney { amount currencyCode } }
-          refundLineItems(first: %(refund_lines)d) {
+          refundLineItems(first: $REFUND_LINE_PAGE) {
             pageInfo { hasNextPage }
             nodes { quantity subtotalSet { shopMoney { amount currencyCode } } }
           }
@@ -65,7 +65,13 @@ query Orders($first: Int!, $after: String, $query: String) {
     pageInfo { hasNextPage endCursor }
   }
 }
-""" % {"nested": LINE_PAGE, "refunds": REFUND_PAGE, "refund_lines": REFUND_LINE_PAGE}
+"""
+for _name, _value in (
+    ("$LINE_PAGE", LINE_PAGE),
+    ("$REFUND_PAGE", REFUND_PAGE),
+    ("$REFUND_LINE_PAGE", REFUND_LINE_PAGE),
+):  # the nested page sizes
+    ORDERS_QUERY = ORDERS_QUERY.replace(_name + ")", f"{_value})")
 
 ORDERS = StreamSpec(
     channel_kind="shopify",

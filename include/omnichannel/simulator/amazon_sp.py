@@ -108,8 +108,9 @@ def money(amount: Decimal, currency: str) -> dict:
 def error(status: int, code: str, message: str, headers=None, details: str = ""):
     from omnichannel.simulator.server import Response
 
-    return Response.of(status, {"errors": [{"code": code, "message": message,
-                                            "details": details}]}, headers)  # fmt: skip
+    return Response.of(
+        status, {"errors": [{"code": code, "message": message, "details": details}]}, headers
+    )
 
 
 class TokenBucket:
@@ -134,7 +135,6 @@ class TokenBucket:
 
 
 def handle(ctx, request, rest: str):
-    from omnichannel.simulator.server import Response
 
     if rest == "/auth/o2/token" and request.method == "POST":
         return _token(ctx, request)
@@ -143,8 +143,12 @@ def handle(ctx, request, rest: str):
     state = ctx.app.state_for(ctx.channel.channel_id)
     token = request.headers.get("x-amz-access-token")
     if not token or token not in state.setdefault("tokens", set()):
-        return error(403, "Unauthorized", "Access to requested resource is denied.",
-                     details="The access token you provided is revoked, malformed or invalid.")  # fmt: skip
+        return error(
+            403,
+            "Unauthorized",
+            "Access to requested resource is denied.",
+            details="The access token you provided is revoked, malformed or invalid.",
+        )
     routes = (
         (r"^/orders/v0/orders$", "getOrders", _get_orders),
         (r"^/orders/v0/orders/(?P<order>[0-9-]+)/orderItems$", "getOrderItems", _get_order_items),
@@ -163,7 +167,9 @@ def handle(ctx, request, rest: str):
         if fault and fault.fault == "rate_limit":
             bucket.drain()
         if not bucket.take():
-            return error(429, "QuotaExceeded", "You exceeded your quota for the requested resource.", limit)
+            return error(
+                429, "QuotaExceeded", "You exceeded your quota for the requested resource.", limit
+            )
         if fault and fault.fault == "server_error":
             return error(503, "ServiceUnavailable", "Service temporarily unavailable.", limit)
         ctx.fault = fault
@@ -176,8 +182,12 @@ def handle(ctx, request, rest: str):
 
 
 def _stream(operation: str) -> str:
-    return {"getOrders": "orders", "getOrderItems": "order_items",
-            "getInventorySummaries": "inventory", "reports": "sales_traffic"}[operation]  # fmt: skip
+    return {
+        "getOrders": "orders",
+        "getOrderItems": "order_items",
+        "getInventorySummaries": "inventory",
+        "reports": "sales_traffic",
+    }[operation]
 
 
 def _request_id(ctx) -> str:
@@ -192,20 +202,31 @@ def _token(ctx, request):
     from omnichannel.simulator.server import Response
 
     form = {k: v[0] for k, v in parse_qs(request.body.decode()).items()}
-    if form.get("grant_type") != "refresh_token" or not form.get("refresh_token", "").startswith(
-        "Atzr|"
-    ) or not form.get("client_id"):  # fmt: skip
-        return Response.of(400, {"error": "invalid_grant",
-                                 "error_description": "The request has an invalid grant parameter : refresh_token"})  # fmt: skip
+    if (
+        form.get("grant_type") != "refresh_token"
+        or not form.get("refresh_token", "").startswith("Atzr|")
+        or not form.get("client_id")
+    ):
+        return Response.of(
+            400,
+            {
+                "error": "invalid_grant",
+                "error_description": "The request has an invalid grant parameter : refresh_token",
+            },
+        )
     state = ctx.app.state_for(ctx.channel.channel_id)
     tokens = state.setdefault("tokens", set())
     token = f"Atza|sim-{ctx.channel.channel_id}-{len(tokens) + 1}"
     tokens.add(token)
     return Response.of(
         200,
-        {"access_token": token, "refresh_token": form["refresh_token"], "token_type": "bearer",
-         "expires_in": 3600},
-    )  # fmt: skip
+        {
+            "access_token": token,
+            "refresh_token": form["refresh_token"],
+            "token_type": "bearer",
+            "expires_in": 3600,
+        },
+    )
 
 
 def _parse_time(request, name: str) -> datetime | None | str:
@@ -240,8 +261,11 @@ def _get_orders(ctx, request, match):
         if not request.arg("MarketplaceIds"):
             return error(400, "InvalidInput", "MarketplaceIds is required.")
         if ("CreatedAfter" in params) == ("LastUpdatedAfter" in params):
-            return error(400, "InvalidInput",
-                         "Exactly one of CreatedAfter and LastUpdatedAfter must be specified.")  # fmt: skip
+            return error(
+                400,
+                "InvalidInput",
+                "Exactly one of CreatedAfter and LastUpdatedAfter must be specified.",
+            )
         if "CreatedBefore" in params and "LastUpdatedAfter" in params:
             return error(400, "InvalidInput", "CreatedBefore cannot be used with LastUpdatedAfter.")
         try:
@@ -272,9 +296,13 @@ def _get_orders(ctx, request, match):
     after = tuple(params["after"]) if "after" in params else None
     overlap = 1 if ctx.data_fault("duplicates") and after else 0
     page = keyset_page(index, keys, after, params["size"], overlap)
-    if ctx.data_fault("updated_between_pages") and len(page.rest):
-        ctx.touch(page.rest[len(page.rest) // 2])
-    updated_of = dict(zip(index.tolist(), keys[0].tolist(), strict=True)) if "LastUpdatedAfter" in params else None
+    if ctx.data_fault("updated_between_pages") and len(page.items) and len(page.rest):
+        ctx.touch(page.items[0])  # changes after it was read: it comes again at the end
+    updated_of = (
+        dict(zip(index.tolist(), keys[0].tolist(), strict=True))
+        if "LastUpdatedAfter" in params
+        else None
+    )
     orders = [order_json(ctx, int(i), updated_of) for i in page.items]
     fault = ctx.fault
     if fault and fault.fault in ("bad_row", "schema_drift"):
@@ -393,7 +421,9 @@ def _inventory(ctx, request, match):
 
     world, channel = ctx.world, ctx.channel
     if request.arg("granularityType") != "Marketplace" or not request.arg("granularityId"):
-        return error(400, "InvalidInput", "granularityType=Marketplace and granularityId are required.")
+        return error(
+            400, "InvalidInput", "granularityType=Marketplace and granularityId are required."
+        )
     if not request.arg("marketplaceIds"):
         return error(400, "InvalidInput", "marketplaceIds is required.")
     listing = world.listings[channel.channel_id]
@@ -409,7 +439,9 @@ def _inventory(ctx, request, match):
     day = local - timedelta(days=1)
     [(_, location)] = channel.sales_points()
     on_hand = world.on_hand_at(location, day)
-    updated = iso(datetime.combine(local, datetime.min.time(), ZoneInfo(channel.timezone)).timestamp())
+    updated = iso(
+        datetime.combine(local, datetime.min.time(), ZoneInfo(channel.timezone)).timestamp()
+    )
     details = request.arg("details", "false") == "true"
     summaries = []
     cat = world.catalogue
@@ -431,25 +463,36 @@ def _inventory(ctx, request, match):
                 "inboundWorkingQuantity": 0,
                 "inboundShippedQuantity": 0,
                 "inboundReceivingQuantity": 0,
-                "reservedQuantity": {"totalReservedQuantity": 0, "pendingCustomerOrderQuantity": 0,
-                                     "pendingTransshipmentQuantity": 0, "fcProcessingQuantity": 0},
-                "researchingQuantity": {"totalResearchingQuantity": 0,
-                                        "researchingQuantityBreakdown": []},
-                "unfulfillableQuantity": {"totalUnfulfillableQuantity": 0,
-                                          "customerDamagedQuantity": 0,
-                                          "warehouseDamagedQuantity": 0,
-                                          "distributorDamagedQuantity": 0,
-                                          "carrierDamagedQuantity": 0, "defectiveQuantity": 0,
-                                          "expiredQuantity": 0},
-            }  # fmt: skip
+                "reservedQuantity": {
+                    "totalReservedQuantity": 0,
+                    "pendingCustomerOrderQuantity": 0,
+                    "pendingTransshipmentQuantity": 0,
+                    "fcProcessingQuantity": 0,
+                },
+                "researchingQuantity": {
+                    "totalResearchingQuantity": 0,
+                    "researchingQuantityBreakdown": [],
+                },
+                "unfulfillableQuantity": {
+                    "totalUnfulfillableQuantity": 0,
+                    "customerDamagedQuantity": 0,
+                    "warehouseDamagedQuantity": 0,
+                    "distributorDamagedQuantity": 0,
+                    "carrierDamagedQuantity": 0,
+                    "defectiveQuantity": 0,
+                    "expiredQuantity": 0,
+                },
+            }
         summaries.append(summary)
     body: dict = {
         "payload": {
-            "granularity": {"granularityType": "Marketplace",
-                            "granularityId": request.arg("granularityId")},
+            "granularity": {
+                "granularityType": "Marketplace",
+                "granularityId": request.arg("granularityId"),
+            },
             "inventorySummaries": summaries,
         }
-    }  # fmt: skip
+    }
     if start + INVENTORY_PAGE < len(skus):
         body["pagination"] = {"nextToken": encode_token({"offset": start + INVENTORY_PAGE})}
     return Response.of(200, body)
@@ -470,16 +513,19 @@ def _reports(ctx, request, match):
         except json.JSONDecodeError:
             return error(400, "InvalidInput", "Request body is not valid JSON.")
         if spec.get("reportType") != "GET_SALES_AND_TRAFFIC_REPORT":
-            return error(400, "InvalidInput", f"Report type {spec.get('reportType')} is not "
-                         "served by the simulator (GET_SALES_AND_TRAFFIC_REPORT is).")  # fmt: skip
+            return error(
+                400,
+                "InvalidInput",
+                f"Report type {spec.get('reportType')} is not "
+                "served by the simulator (GET_SALES_AND_TRAFFIC_REPORT is).",
+            )
         try:
             start = date.fromisoformat(spec["dataStartTime"][:10])
             end = date.fromisoformat(spec["dataEndTime"][:10])
         except (KeyError, ValueError):
             return error(400, "InvalidInput", "dataStartTime and dataEndTime are required.")
         report_id = str(50_000_000_000 + len(jobs) + 1)
-        jobs[report_id] = {"spec": spec, "start": start, "end": end, "polls": 0,
-                           "created": ctx.now}  # fmt: skip
+        jobs[report_id] = {"spec": spec, "start": start, "end": end, "polls": 0, "created": ctx.now}
         return Response.of(202, {"reportId": report_id})
     found = re.match(r"^/reports/(?P<id>\d+)$", rest)
     if found and request.method == "GET":
@@ -507,8 +553,14 @@ def _reports(ctx, request, match):
             return error(404, "NotFound", "Report document not found.")
         base = request.headers.get("host", "127.0.0.1")
         url = f"http://{base}/amazon/{ctx.channel.channel_id}{REPORTS}/_documents/{found['id']}.json.gz"
-        return Response.of(200, {"reportDocumentId": f"amzn1.spdoc.1.4.sim.{found['id']}",
-                                 "compressionAlgorithm": "GZIP", "url": url})  # fmt: skip
+        return Response.of(
+            200,
+            {
+                "reportDocumentId": f"amzn1.spdoc.1.4.sim.{found['id']}",
+                "compressionAlgorithm": "GZIP",
+                "url": url,
+            },
+        )
     return error(404, "NotFound", "Resource not found.")
 
 
@@ -518,7 +570,9 @@ def _document_body(ctx, rest: str):
     found = re.match(rf"^{REPORTS}/_documents/(?P<id>\d+)\.json\.gz$", rest)
     jobs = ctx.app.state_for(ctx.channel.channel_id).get("report_jobs", {})
     if not found or found["id"] not in jobs:
-        return Response(404, b"<Error><Code>NoSuchKey</Code></Error>", {"Content-Type": "application/xml"})
+        return Response(
+            404, b"<Error><Code>NoSuchKey</Code></Error>", {"Content-Type": "application/xml"}
+        )
     job = jobs[found["id"]]
     document = sales_and_traffic(ctx, job["start"], job["end"], job["spec"])
     body = gzip.compress(json.dumps(document).encode(), mtime=0)
@@ -539,9 +593,13 @@ def sales_and_traffic(ctx, start: date, end: date, spec: dict) -> dict:
         if not 0 <= k < world.spec.days:
             continue
         ids = index[o.day[index] == k]
-        line_ids = np.concatenate(
-            [np.arange(o.line_start[i], o.line_start[i] + o.line_count[i]) for i in ids]
-        ) if len(ids) else np.zeros(0, dtype=np.int64)  # fmt: skip
+        line_ids = (
+            np.concatenate(
+                [np.arange(o.line_start[i], o.line_start[i] + o.line_count[i]) for i in ids]
+            )
+            if len(ids)
+            else np.zeros(0, dtype=np.int64)
+        )
         sales = int(lines.gross[line_ids].sum() - lines.discount[line_ids].sum())
         units = int(lines.quantity[line_ids].sum())
         refunded = index[(o.refund_at[index] < ctx.now_ts)]
@@ -569,9 +627,14 @@ def sales_and_traffic(ctx, start: date, end: date, spec: dict) -> dict:
                     "shippedProductSales": _amount(
                         int(sum(o.subtotal[i] for i in shipped)), currency
                     ),
-                    "unitsShipped": int(sum(
-                        world.lines.quantity[o.line_start[i]: o.line_start[i] + o.line_count[i]].sum()
-                        for i in shipped)),  # fmt: skip
+                    "unitsShipped": int(
+                        sum(
+                            world.lines.quantity[
+                                o.line_start[i] : o.line_start[i] + o.line_count[i]
+                            ].sum()
+                            for i in shipped
+                        )
+                    ),
                     "ordersShipped": len(shipped),
                 },
                 "trafficByDate": {
@@ -582,7 +645,9 @@ def sales_and_traffic(ctx, start: date, end: date, spec: dict) -> dict:
                     "mobileAppSessions": sessions - int(sessions * 0.45),
                     "sessions": sessions,
                     "buyBoxPercentage": 97.5,
-                    "orderItemSessionPercentage": round(100 * items / sessions, 2) if sessions else 0.0,
+                    "orderItemSessionPercentage": round(100 * items / sessions, 2)
+                    if sessions
+                    else 0.0,
                     "unitSessionPercentage": round(100 * units / sessions, 2) if sessions else 0.0,
                     "averageOfferCount": 1,
                     "averageParentItems": int(world.listings[channel.channel_id].listed.sum()),
@@ -610,8 +675,11 @@ def sales_and_traffic(ctx, start: date, end: date, spec: dict) -> dict:
                 "parentAsin": cat.asin[s],
                 "childAsin": cat.asin[s],
                 "sku": cat.seller_sku[s],
-                "salesByAsin": {"unitsOrdered": units, "orderedProductSales": _amount(sales, currency),
-                                "totalOrderItems": items},
+                "salesByAsin": {
+                    "unitsOrdered": units,
+                    "orderedProductSales": _amount(sales, currency),
+                    "totalOrderItems": items,
+                },
                 "trafficByAsin": {
                     "browserSessions": int(sessions * 0.45),
                     "mobileAppSessions": sessions - int(sessions * 0.45),
@@ -629,7 +697,7 @@ def sales_and_traffic(ctx, start: date, end: date, spec: dict) -> dict:
                     "unitSessionPercentage": round(100 * units / sessions, 2) if sessions else 0.0,
                 },
             }
-        )  # fmt: skip
+        )
     return {
         "reportSpecification": {
             "reportType": "GET_SALES_AND_TRAFFIC_REPORT",

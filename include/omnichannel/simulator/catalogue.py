@@ -61,7 +61,7 @@ class Catalogue:
         return date.fromordinal(int(self.launch_day[i]))
 
 
-def make_catalogue(seed: int, size: int, start: date, end: date) -> Catalogue:
+def make_catalogue(seed: int, size: int, start: date) -> Catalogue:
     rng = np.random.default_rng([seed, 1])
     cat_idx = rng.integers(0, len(CATEGORIES), size)
     brand_idx = rng.integers(0, len(BRANDS), size)
@@ -76,14 +76,12 @@ def make_catalogue(seed: int, size: int, start: date, end: date) -> Catalogue:
     cost = np.round(prices * (1 - margin)).astype(np.int64)
     # Zipf-like popularity: a few bestsellers and a long, intermittent tail.
     rank = rng.permutation(size) + 1
-    popularity = 1.0 / rank**0.9 * rng.lognormal(0, 0.3, size)
     long_tail = rank > int(size * 0.6)
-    # Most SKUs exist before the world starts; about 15% launch during it.
-    span = max(1, (end - start).days)
+    popularity = 1.0 / rank**0.9 * rng.lognormal(0, 0.3, size) * np.where(long_tail, 0.3, 1.0)
+    # Most SKUs exist before the world starts; about 15% launch in its first year (a fixed
+    # window, so that a longer world keeps the catalogue of a shorter one).
     launched_later = rng.random(size) < 0.15
-    offsets = np.where(
-        launched_later, rng.integers(0, span, size), -rng.integers(30, 900, size)
-    )
+    offsets = np.where(launched_later, rng.integers(0, 365, size), -rng.integers(30, 900, size))
     launch = np.array([(start + timedelta(days=int(o))).toordinal() for o in offsets])
     skus = tuple(f"SKU-{i + 1:05d}" for i in range(size))
     return Catalogue(

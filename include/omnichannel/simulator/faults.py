@@ -4,23 +4,34 @@ A fault is switched on for a channel instance (or "*"), optionally for one strea
 page, for a number of requests (`count`) or with a probability per request (drawn from a
 random stream seeded by the world's seed, so a run is repeatable).
 
-| fault                  | what the channel does                                   | a correct pipeline...                               |
-|------------------------|---------------------------------------------------------|-----------------------------------------------------|
-| rate_limit             | 429 (Shopify: THROTTLED error) with Retry-After and the  | waits as told, retries with bounded backoff,        |
-|                        | kind's throttle headers/extensions                       | never skips the page                                |
-| server_error           | 502/503 bursts                                           | retries with backoff, fails the batch after a bound |
-| slow                   | answers after `seconds` (default 5: beyond a timeout)    | times out, retries; never hangs                     |
-| malformed_page         | truncated JSON body with status 200                      | fails the batch naming channel/stream/page; retries |
-| duplicates             | a page starts with the last record(s) of the page before | collapses duplicates by natural key                 |
-| updated_between_pages  | a record not yet read is updated after this page         | re-reads a lookback window next run; keyset paging  |
-|                        | (offset pagination then skips one record)                | (Shopify, Amazon) still sees it at the end          |
-| schema_drift           | `variant`: new_field, renamed_field, type_change         | tolerates new fields; fails clearly on a missing or |
-|                        |                                                          | retyped field (gate/quarantine), never guesses      |
-| bad_row                | `variant`: negative_quantity, unknown_currency, null_id, | quarantines the row with the reason; the rest of    |
-|                        | future_date, totals_mismatch, unparseable_amount          | the batch follows the data-quality rules            |
-| late_file (pos_files)  | a day's export arrives a day late                        | re-reads a lookback of file dates                   |
-| resent_file (pos_files)| a day's export is sent again with a new name             | loads it once (same content → same batch)           |
-| corrupt_file (pos)     | a day's export is cut in the middle of a line            | quarantines the file with the reason                |
+Each fault: what the channel does → what a correct pipeline does.
+
+- rate_limit: 429 with Retry-After and the kind's throttle state (Amazon
+  x-amzn-RateLimit-Limit; Shopify a THROTTLED error with extensions.cost.throttleStatus)
+  → waits as told, retries with bounded backoff, never skips the page.
+- server_error: 502/503 bursts → retries with backoff, fails the batch after a bound.
+- slow: answers after `seconds` (default 5, beyond a sane timeout) → times out and
+  retries; never hangs.
+- malformed_page: a truncated JSON body with status 200 → fails the batch naming
+  channel, stream and page; a re-run loads it.
+- duplicates: a page starts with the last record of the page before → collapses
+  duplicates by natural key.
+- updated_between_pages: a record of this page is updated right after it was served; it
+  moves to the end of the sort order, so offset paging (WooCommerce) skips the record
+  that moves up into the page already read and serves the updated one again; keyset
+  paging (Shopify, Amazon) loses nothing and serves it again → merges by key, keeps the
+  latest version, and re-reads a lookback window on the next run.
+- schema_drift (`variant`: new_field, renamed_field, type_change) → tolerates a new
+  field; fails clearly on a missing or retyped field (gate, quarantine), never guesses.
+- bad_row (`variant`: unparseable_amount, negative_quantity, unknown_currency, null_id,
+  future_date, totals_mismatch) in the page's first record → quarantines the row with
+  the reason; the rest of the batch follows the data-quality rules.
+- late_file (pos_files): a day's export arrives a day late → re-reads a lookback of file
+  dates.
+- resent_file (pos_files): a day's export is sent again as `..._resent.csv` → loads the
+  content once.
+- corrupt_file (pos_files): a day's sales export is cut in the middle of a line →
+  quarantines the file with the reason.
 """
 
 from __future__ import annotations
@@ -201,7 +212,11 @@ def spoil(record: dict, fault: Fault, fields: dict, now) -> None:
         elif variant == "totals_mismatch":
             value = _get(record, fields["total"])
             bumped = Decimal(str(value)) + 10
-            _set(record, fields["total"], f"{bumped:.2f}" if isinstance(value, str) else float(bumped))
+            _set(
+                record,
+                fields["total"],
+                f"{bumped:.2f}" if isinstance(value, str) else float(bumped),
+            )
         elif variant == "new_field":
             record[fields["new_field"]] = "added by the channel"
         elif variant == "renamed_field":

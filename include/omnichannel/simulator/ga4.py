@@ -36,8 +36,9 @@ MAX_LIMIT = 250_000
 def _error(status: int, code: str, message: str, headers=None):
     from omnichannel.simulator.server import Response
 
-    return Response.of(status, {"error": {"code": status, "message": message, "status": code}},
-                       headers)  # fmt: skip
+    return Response.of(
+        status, {"error": {"code": status, "message": message, "status": code}}, headers
+    )
 
 
 def property_id(channel_id: str) -> str:
@@ -54,12 +55,20 @@ def handle(ctx, request, rest: str):
         return _error(404, "NOT_FOUND", "Requested entity was not found.")
     auth = request.headers.get("authorization", "")
     if not auth.startswith("Bearer ") or len(auth) < 12:
-        return _error(401, "UNAUTHENTICATED", "Request is missing required authentication "
-                      "credential. Expected OAuth 2 access token, login cookie or other valid "
-                      "authentication credential.")  # fmt: skip
+        return _error(
+            401,
+            "UNAUTHENTICATED",
+            "Request is missing required authentication "
+            "credential. Expected OAuth 2 access token, login cookie or other valid "
+            "authentication credential.",
+        )
     if match["property"] != property_id(ctx.channel.channel_id):
-        return _error(403, "PERMISSION_DENIED", "User does not have sufficient permissions for "
-                      f"this property: properties/{match['property']}.")  # fmt: skip
+        return _error(
+            403,
+            "PERMISSION_DENIED",
+            "User does not have sufficient permissions for "
+            f"this property: properties/{match['property']}.",
+        )
     try:
         body = request.json()
     except json.JSONDecodeError:
@@ -67,8 +76,12 @@ def handle(ctx, request, rest: str):
     offset = int(body.get("offset") or 0)
     fault = ctx.app.draw_fault(ctx, "traffic", 1 + (offset > 0))
     if fault and fault.fault == "rate_limit":
-        return _error(429, "RESOURCE_EXHAUSTED", "Exhausted property tokens per hour for a "
-                      "property.", {"Retry-After": str(fault.retry_after)})  # fmt: skip
+        return _error(
+            429,
+            "RESOURCE_EXHAUSTED",
+            "Exhausted property tokens per hour for a property.",
+            {"Retry-After": str(fault.retry_after)},
+        )
     if fault and fault.fault == "server_error":
         return _error(503, "UNAVAILABLE", "The service is currently unavailable.")
     ctx.fault = fault
@@ -100,7 +113,9 @@ def _resolve_date(value: str, today: date) -> date:
     try:
         return date.fromisoformat(value)
     except (TypeError, ValueError) as exc:
-        raise ValueError(f"Invalid date: {value!r}. Use YYYY-MM-DD, today, yesterday or NdaysAgo.") from exc
+        raise ValueError(
+            f"Invalid date: {value!r}. Use YYYY-MM-DD, today, yesterday or NdaysAgo."
+        ) from exc
 
 
 def run_report(ctx, body: dict) -> dict:
@@ -112,12 +127,16 @@ def run_report(ctx, body: dict) -> dict:
     metrics = [m.get("name") for m in body.get("metrics") or []]
     for name in dimensions:
         if name not in DIMENSIONS:
-            raise ValueError(f"Field {name} is not a valid dimension. For a list of valid "
-                             "dimensions and metrics, see https://developers.google.com/analytics/devguides/reporting/data/v1/api-schema")  # fmt: skip
+            raise ValueError(
+                f"Field {name} is not a valid dimension. For a list of valid "
+                "dimensions and metrics, see https://developers.google.com/analytics/devguides/reporting/data/v1/api-schema"
+            )
     for name in metrics:
         if name not in METRICS:
-            raise ValueError(f"Field {name} is not a valid metric. For a list of valid "
-                             "dimensions and metrics, see https://developers.google.com/analytics/devguides/reporting/data/v1/api-schema")  # fmt: skip
+            raise ValueError(
+                f"Field {name} is not a valid metric. For a list of valid "
+                "dimensions and metrics, see https://developers.google.com/analytics/devguides/reporting/data/v1/api-schema"
+            )
     if not metrics:
         raise ValueError("At least one metric is required.")
     ranges = body.get("dateRanges") or []
@@ -155,9 +174,7 @@ def run_report(ctx, body: dict) -> dict:
                 "ecommercePurchases": len(in_group),
                 "purchaseRevenue": int(o.total[in_group].sum()),
             }
-            key = tuple(
-                day.strftime("%Y%m%d") if d == "date" else group for d in dimensions
-            )
+            key = tuple(day.strftime("%Y%m%d") if d == "date" else group for d in dimensions)
             acc = rows.setdefault(key, dict.fromkeys(METRICS, 0))
             for name, value in values.items():
                 acc[name] += value

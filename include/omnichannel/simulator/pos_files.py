@@ -45,9 +45,24 @@ import numpy as np
 
 from omnichannel.simulator.world import HOURLY, NEVER, World, cents
 
-SALES_COLUMNS = ("receipt_no", "store_id", "business_date", "sold_at", "line_no", "pos_code",
-                 "description", "quantity", "unit_price", "discount", "line_total", "vat_rate",
-                 "vat_amount", "currency", "loyalty_email", "return_of")  # fmt: skip
+SALES_COLUMNS = (
+    "receipt_no",
+    "store_id",
+    "business_date",
+    "sold_at",
+    "line_no",
+    "pos_code",
+    "description",
+    "quantity",
+    "unit_price",
+    "discount",
+    "line_total",
+    "vat_rate",
+    "vat_amount",
+    "currency",
+    "loyalty_email",
+    "return_of",
+)
 STOCK_COLUMNS = ("store_id", "count_date", "pos_code", "on_hand")
 FOOTFALL_COLUMNS = ("store_id", "business_date", "hour", "visitors")
 DROP_HOUR = 6
@@ -84,26 +99,56 @@ def sales_rows(world: World, store_index: int, day: date) -> list[tuple]:
         for n, j in enumerate(range(int(o.line_start[i]), int(o.line_start[i] + o.line_count[i]))):
             s = int(lines.sku[j])
             total = lines.gross[j] - lines.discount[j]
-            rows.append((str(o.number[i]), point.point_id, day.isoformat(), sold_at, n + 1,
-                         cat.barcode[s], cat.title[s][:30], int(lines.quantity[j]),
-                         f"{cents(lines.price[j])}", f"{cents(lines.discount[j])}",
-                         f"{cents(total)}", f"{rate:.2f}", f"{cents(lines.tax[j])}",
-                         channel.currency, email, ""))  # fmt: skip
+            rows.append(
+                (
+                    str(o.number[i]),
+                    point.point_id,
+                    day.isoformat(),
+                    sold_at,
+                    n + 1,
+                    cat.barcode[s],
+                    cat.title[s][:30],
+                    int(lines.quantity[j]),
+                    f"{cents(lines.price[j])}",
+                    f"{cents(lines.discount[j])}",
+                    f"{cents(total)}",
+                    f"{rate:.2f}",
+                    f"{cents(lines.tax[j])}",
+                    channel.currency,
+                    email,
+                    "",
+                )
+            )
     # returns: refunds of this store's sales that happen on this local day
     day_start = int(datetime.combine(day, time(0), tz).timestamp())
     day_end = int(datetime.combine(day + timedelta(days=1), time(0), tz).timestamp())
     returned = mine[(o.refund_at[mine] >= day_start) & (o.refund_at[mine] < day_end)]
-    for n, i in enumerate(returned):
+    for i in returned:
         j = int(o.refund_line[i])
         s = int(lines.sku[j])
         at = datetime.fromtimestamp(int(o.refund_at[i]), tz)
         at = at.replace(hour=min(max(at.hour, 10), 19))  # the till is open 10-20h
         quantity = int(o.refund_quantity[i])
-        rows.append((f"R{int(o.number[i])}", point.point_id, day.isoformat(),
-                     at.strftime("%Y-%m-%d %H:%M:%S"), 1, cat.barcode[s], cat.title[s][:30],
-                     -quantity, f"{cents(lines.price[j])}", "0.00",
-                     f"{-cents(o.refund_subtotal[i])}", f"{rate:.2f}",
-                     f"{-cents(o.refund_tax[i])}", channel.currency, "", str(o.number[i])))  # fmt: skip
+        rows.append(
+            (
+                f"R{int(o.number[i])}",
+                point.point_id,
+                day.isoformat(),
+                at.strftime("%Y-%m-%d %H:%M:%S"),
+                1,
+                cat.barcode[s],
+                cat.title[s][:30],
+                -quantity,
+                f"{cents(lines.price[j])}",
+                "0.00",
+                f"{-cents(o.refund_subtotal[i])}",
+                f"{rate:.2f}",
+                f"{-cents(o.refund_tax[i])}",
+                channel.currency,
+                "",
+                str(o.number[i]),
+            )
+        )
     return rows
 
 
@@ -111,8 +156,10 @@ def stock_rows(world: World, store_index: int, day: date) -> list[tuple]:
     point = world.points[store_index]
     listed = world.listings[point.channel.channel_id].listed
     on_hand = world.on_hand[point.location, world.day_index(day)]
-    return [(point.point_id, day.isoformat(), world.catalogue.barcode[s], int(on_hand[s]))
-            for s in np.flatnonzero(listed)]  # fmt: skip
+    return [
+        (point.point_id, day.isoformat(), world.catalogue.barcode[s], int(on_hand[s]))
+        for s in np.flatnonzero(listed)
+    ]
 
 
 def footfall_rows(world: World, store_index: int, day: date) -> list[tuple]:
@@ -128,12 +175,16 @@ def footfall_rows(world: World, store_index: int, day: date) -> list[tuple]:
 def exports(world: World, store_index: int, day: date) -> dict[str, bytes]:
     point = world.points[store_index]
     return {
-        file_name("sales", point.point_id, day): _csv(SALES_COLUMNS, sales_rows(world, store_index, day)),
-        file_name("stock", point.point_id, day): _csv(STOCK_COLUMNS, stock_rows(world, store_index, day)),
+        file_name("sales", point.point_id, day): _csv(
+            SALES_COLUMNS, sales_rows(world, store_index, day)
+        ),
+        file_name("stock", point.point_id, day): _csv(
+            STOCK_COLUMNS, stock_rows(world, store_index, day)
+        ),
         file_name("footfall", point.point_id, day): _csv(
             FOOTFALL_COLUMNS, footfall_rows(world, store_index, day)
         ),
-    }  # fmt: skip
+    }
 
 
 def drop(world: World, channel, root: Path, now: datetime, faults=()) -> list[Path]:
@@ -144,7 +195,7 @@ def drop(world: World, channel, root: Path, now: datetime, faults=()) -> list[Pa
         if point.channel.channel_id != channel.channel_id:
             continue
         folder = root / point.point_id
-        for k, day in enumerate(world.dates):
+        for day in world.dates:
             if day < channel.opened_on:
                 continue
             fault = _file_fault(faults, channel.channel_id, day)

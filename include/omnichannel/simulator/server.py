@@ -44,8 +44,10 @@ ROUTE = re.compile(r"^/(?P<prefix>shops|amazon|woo|ga4)/(?P<channel>[a-z0-9_]+)(
 # What the simulator accepts as a secret, per kind (Airflow connection fields).
 SIMULATOR_CREDENTIALS = {
     "shopify": {"password": "shpat_simulator"},
-    "amazon_sp": {"login": "amzn1.application-oa2-client.simulator",
-                  "password": "Atzr|simulator-refresh-token"},  # fmt: skip
+    "amazon_sp": {
+        "login": "amzn1.application-oa2-client.simulator",
+        "password": "Atzr|simulator-refresh-token",
+    },
     "woocommerce": {"login": "ck_simulator", "password": "cs_simulator"},
     "ga4": {"password": "ya29.simulator"},
 }
@@ -85,8 +87,11 @@ class Response:
 
     @classmethod
     def of(cls, status: int, payload, headers: dict | None = None) -> Response:
-        return cls(status, json.dumps(payload).encode(), {"Content-Type": "application/json",
-                                                          **(headers or {})})  # fmt: skip
+        return cls(
+            status,
+            json.dumps(payload).encode(),
+            {"Content-Type": "application/json", **(headers or {})},
+        )
 
     def json(self):
         return json.loads(self.body)

@@ -106,7 +106,10 @@ def handle(ctx, request, rest: str):
     if not request.headers.get("x-shopify-access-token"):
         return Response.of(
             401,
-            {"errors": "[API] Invalid API key or access token (unrecognized login or wrong password)"},
+            {
+                "errors": "[API] Invalid API key or access token "
+                "(unrecognized login or wrong password)"
+            },
         )
     try:
         body = request.json()
@@ -135,9 +138,7 @@ def handle(ctx, request, rest: str):
     if bucket.take(cost) is None:
         return throttled(ctx, cost, bucket)
     ctx.fault = fault
-    result = graphql_sync(
-        schema(), query, root_value=_root(ctx), variable_values=variables
-    )
+    result = graphql_sync(schema(), query, root_value=_root(ctx), variable_values=variables)
     response: dict = {}
     if result.errors:
         response["errors"] = [error.formatted for error in result.errors]
@@ -288,14 +289,17 @@ def _node_cost(connection_node, connection_type, variables, fragments) -> int:
             continue
         if child.name.value == "nodes":
             node_type = get_named_type(connection_type.fields["nodes"].type)
-            cost = max(cost, 1 + _selection_cost(child.selection_set, node_type, variables, fragments))
+            cost = max(
+                cost, 1 + _selection_cost(child.selection_set, node_type, variables, fragments)
+            )
         elif child.name.value == "edges":
             edge_type = get_named_type(connection_type.fields["edges"].type)
             for sub in child.selection_set.selections:
                 if isinstance(sub, FieldNode) and sub.name.value == "node":
                     node_type = get_named_type(edge_type.fields["node"].type)
                     cost = max(
-                        cost, 1 + _selection_cost(sub.selection_set, node_type, variables, fragments)
+                        cost,
+                        1 + _selection_cost(sub.selection_set, node_type, variables, fragments),
                     )
     return max(cost, 1)
 
@@ -328,9 +332,7 @@ def _actual_cost(data) -> int:
 
 def _stream_and_page(document, variables) -> tuple[str, int]:
     operation = next(d for d in document.definitions if hasattr(d, "operation"))
-    field = next(
-        (s for s in operation.selection_set.selections if isinstance(s, FieldNode)), None
-    )
+    field = next((s for s in operation.selection_set.selections if isinstance(s, FieldNode)), None)
     stream = {"orders": "orders", "products": "products", "locations": "inventory"}.get(
         field.name.value if field else "", "other"
     )
@@ -380,9 +382,7 @@ def list_connection(items: list, first, after, make_node) -> dict:
     keys = (np.arange(len(items), dtype=np.int64),)
     position = _after_key(after)
     page = keyset_page(np.arange(len(items)), keys, position, first)
-    return connection(
-        page, lambda i: make_node(items[int(i)]), _page_no(after), after
-    )
+    return connection(page, lambda i: make_node(items[int(i)]), _page_no(after), after)
 
 
 def _check_first(first) -> None:
@@ -450,8 +450,9 @@ def _root(ctx) -> dict:
     }
 
 
-def resolve_orders(ctx, first=None, after=None, last=None, before=None, query=None,
-                   sortKey="ID", reverse=False):  # fmt: skip
+def resolve_orders(
+    ctx, first=None, after=None, last=None, before=None, query=None, sortKey="ID", reverse=False
+):
     if last is not None or before is not None:
         raise GraphQLError("The simulator pages forwards only (first/after).")
     if reverse:
@@ -461,8 +462,9 @@ def resolve_orders(ctx, first=None, after=None, last=None, before=None, query=No
     index = world.channel_orders(ctx.channel.channel_id)
     updated = ctx.updated_at(index)
     created = world.orders.created[index]
-    keep = (updated >= 0) & _filter({"updated_at": updated, "created_at": created},
-                                    parse_search(query))  # fmt: skip
+    keep = (updated >= 0) & _filter(
+        {"updated_at": updated, "created_at": created}, parse_search(query)
+    )
     index, updated, created = index[keep], updated[keep], created[keep]
     ids = world.orders.order_id[index]
     keys = {
@@ -473,14 +475,16 @@ def resolve_orders(ctx, first=None, after=None, last=None, before=None, query=No
     }[sortKey]
     overlap = 1 if ctx.data_fault("duplicates") and after else 0
     page = keyset_page(index, keys, _after_key(after), first, overlap)
-    if ctx.data_fault("updated_between_pages") and len(page.rest):
-        ctx.touch(page.rest[len(page.rest) // 2])
+    if ctx.data_fault("updated_between_pages") and len(page.items) and len(page.rest):
+        ctx.touch(page.items[0])  # changes after it was read: it comes again at the end
     updated_of = dict(zip(index.tolist(), updated.tolist(), strict=True))
 
     def node(i):
         order = world.order(int(i))
         state = order.state_at(ctx.now)
-        return order_node(replace(state, updated_at=datetime.fromtimestamp(updated_of[int(i)], UTC)))
+        return order_node(
+            replace(state, updated_at=datetime.fromtimestamp(updated_of[int(i)], UTC))
+        )
 
     return connection(page, node, _page_no(after), after)
 
@@ -601,8 +605,12 @@ def resolve_products(ctx, first=None, after=None, query=None, sortKey="ID", reve
     )
     skus, created, updated = skus[keep], created[keep], updated[keep]
     ids = listing.product_id[skus]
-    keys = {"ID": (ids,), "CREATED_AT": (created, ids), "UPDATED_AT": (updated, ids),
-            "TITLE": (skus, ids)}[sortKey]  # fmt: skip
+    keys = {
+        "ID": (ids,),
+        "CREATED_AT": (created, ids),
+        "UPDATED_AT": (updated, ids),
+        "TITLE": (skus, ids),
+    }[sortKey]
     page = keyset_page(skus, keys, _after_key(after), first)
     cat = world.catalogue
 
@@ -680,6 +688,7 @@ def resolve_locations(ctx, first=None, after=None):
     def node(name):
         listing = world.listings[ctx.channel.channel_id]
         skus = np.flatnonzero(listing.listed)
+        skus = skus[[_product_times(ctx, int(s))[0] < ctx.now_ts for s in skus]]
         on_hand = world.on_hand_at(name, day)
 
         def levels(info, first=None, after=None):
@@ -695,10 +704,13 @@ def resolve_locations(ctx, first=None, after=None):
                     "item": _inventory_item(ctx, s),
                     "location": {"id": gid("Location", location_id(name)), "name": name},
                     "quantities": lambda info, names: [
-                        {"name": n, "quantity": units if n in ("available", "on_hand") else 0,
-                         "updatedAt": iso_ts(day_end)}
+                        {
+                            "name": n,
+                            "quantity": units if n in ("available", "on_hand") else 0,
+                            "updatedAt": iso_ts(day_end),
+                        }
                         for n in names
-                    ],  # fmt: skip
+                    ],
                     "updatedAt": iso_ts(day_end),
                 }
 

@@ -67,7 +67,10 @@ class WorldChannel:
     @property
     def tax(self) -> tuple[str, bool]:
         rate, included = TAX_BY_CURRENCY.get(self.currency, ("0.10", True))
-        return (self.tax_rate or rate, included if self.taxes_included is None else self.taxes_included)
+        return (
+            self.tax_rate or rate,
+            included if self.taxes_included is None else self.taxes_included,
+        )
 
     @property
     def is_sales(self) -> bool:
@@ -120,7 +123,9 @@ def spec_from_config(
     if unknown:
         raise ConfigError(f"{path}: channels not in channels.yml: {', '.join(unknown)}")
     first_open = min(c.start_date for c in config.channels)
-    start = _date(world.get("start"), first_open - timedelta(days=int(world.get("history_days", 0))))
+    start = _date(
+        world.get("start"), first_open - timedelta(days=int(world.get("history_days", 0)))
+    )
     days = int(overrides.pop("days", world.get("days", 120)))
     channels = tuple(
         _channel(c, per_channel.get(c.channel_id) or {}, path, start) for c in config.channels
@@ -138,7 +143,8 @@ def spec_from_config(
 def _channel(c, extra: dict, path: Path, start: date) -> WorldChannel:
     where = f"{path}: channels.{c.channel_id}"
     stores = tuple(
-        Store(str(s["store_id"]), str(s.get("name", s["store_id"]))) for s in extra.get("stores", [])
+        Store(str(s["store_id"]), str(s.get("name", s["store_id"])))
+        for s in extra.get("stores", [])
     )
     if c.kind == "pos_files" and not stores:
         raise ConfigError(f"{where}: a pos_files channel needs a list of stores")

@@ -135,9 +135,15 @@ def sku_daily(world: World, start: date, end: date) -> list[tuple]:
             wanted = world.demand_units[points, k].sum(axis=0)
             for s in np.flatnonzero(wanted):
                 rows.append(
-                    (channel.channel_id, world.catalogue.sku[s], day.isoformat(),
-                     int(sold[s]), int(wanted[s]), int(wanted[s] - sold[s]))
-                )  # fmt: skip
+                    (
+                        channel.channel_id,
+                        world.catalogue.sku[s],
+                        day.isoformat(),
+                        int(sold[s]),
+                        int(wanted[s]),
+                        int(wanted[s] - sold[s]),
+                    )
+                )
     return rows
 
 
@@ -175,10 +181,20 @@ def catalogue(world: World) -> list[tuple]:
                 else f"{channel.channel_id}="
             )
         rows.append(
-            (sku, cat.title[s], cat.category[s], cat.brand[s], f"{cents(cat.list_price_cents[s])}",
-             f"{cents(cat.unit_cost_cents[s])}", cat.launch_date(s).isoformat(), cat.barcode[s],
-             cat.asin[s], cat.seller_sku[s], ";".join(ids))
-        )  # fmt: skip
+            (
+                sku,
+                cat.title[s],
+                cat.category[s],
+                cat.brand[s],
+                f"{cents(cat.list_price_cents[s])}",
+                f"{cents(cat.unit_cost_cents[s])}",
+                cat.launch_date(s).isoformat(),
+                cat.barcode[s],
+                cat.asin[s],
+                cat.seller_sku[s],
+                ";".join(ids),
+            )
+        )
     return rows
 
 
@@ -186,9 +202,20 @@ HEADERS = {
     "sku_daily": ("channel_id", "sku", "date", "units_sold", "demand_units", "lost_units"),
     "inventory": ("location_id", "sku", "date", "on_hand"),
     "fx": ("date", "currency", "usd_per_unit"),
-    "catalogue": ("sku", "title", "category", "brand", "list_price_usd", "unit_cost_usd",
-                  "launch_date", "barcode", "asin", "seller_sku", "channel_ids"),
-}  # fmt: skip
+    "catalogue": (
+        "sku",
+        "title",
+        "category",
+        "brand",
+        "list_price_usd",
+        "unit_cost_usd",
+        "launch_date",
+        "barcode",
+        "asin",
+        "seller_sku",
+        "channel_ids",
+    ),
+}
 
 
 def truth_table(world: World, table: str, start: date, end: date) -> str:

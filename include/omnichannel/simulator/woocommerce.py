@@ -12,7 +12,8 @@
 - Auth: HTTP Basic with consumer key/secret (`ck_…`/`cs_…`) or `consumer_key`/
   `consumer_secret` query parameters, as over HTTPS.
 - Offset paging is not stable: a record modified between two page requests moves to the
-  end and the next page skips one record (fault `updated_between_pages`).
+  end, the records after it shift up and the next page skips one (fault
+  `updated_between_pages`).
 """
 
 from __future__ import annotations
@@ -46,8 +47,9 @@ STATUS = ("pending", "processing", "on-hold", "completed", "cancelled", "refunde
 def _error(status: int, code: str, message: str, extra: dict | None = None):
     from omnichannel.simulator.server import Response
 
-    return Response.of(status, {"code": code, "message": message,
-                                "data": {"status": status, **(extra or {})}})  # fmt: skip
+    return Response.of(
+        status, {"code": code, "message": message, "data": {"status": status, **(extra or {})}}
+    )
 
 
 def _authorised(request) -> bool:
@@ -70,7 +72,9 @@ def handle(ctx, request, rest: str):
         rest,
     )
     if not match or request.method != "GET":
-        return _error(404, "rest_no_route", "No route was found matching the URL and request method.")
+        return _error(
+            404, "rest_no_route", "No route was found matching the URL and request method."
+        )
     if not _authorised(request):
         return _error(401, "woocommerce_rest_cannot_view", "Sorry, you cannot list resources.")
     stream = match["resource"]
@@ -80,16 +84,25 @@ def handle(ctx, request, rest: str):
     except ValueError:
         return _error(400, "rest_invalid_param", "Invalid parameter(s): page, per_page")
     if not 1 <= per_page <= PER_PAGE_MAX:
-        return _error(400, "rest_invalid_param", "Invalid parameter(s): per_page",
-                      {"params": {"per_page": "per_page must be between 1 (inclusive) and 100 (inclusive)"}})  # fmt: skip
+        return _error(
+            400,
+            "rest_invalid_param",
+            "Invalid parameter(s): per_page",
+            {"params": {"per_page": "per_page must be between 1 (inclusive) and 100 (inclusive)"}},
+        )
     fault = ctx.app.draw_fault(ctx, stream, page_no)
     if fault and fault.fault == "rate_limit":
-        return Response.of(429, {"code": "too_many_requests", "message": "Too Many Requests",
-                                 "data": {"status": 429}},
-                           {"Retry-After": str(fault.retry_after)})  # fmt: skip
+        return Response.of(
+            429,
+            {"code": "too_many_requests", "message": "Too Many Requests", "data": {"status": 429}},
+            {"Retry-After": str(fault.retry_after)},
+        )
     if fault and fault.fault == "server_error":
-        return Response(502, b"<html><body><h1>502 Bad Gateway</h1></body></html>",
-                        {"Content-Type": "text/html"})  # fmt: skip
+        return Response(
+            502,
+            b"<html><body><h1>502 Bad Gateway</h1></body></html>",
+            {"Content-Type": "text/html"},
+        )
     ctx.fault = fault
     if stream == "orders":
         response = _orders(ctx, request, match, page_no, per_page)
@@ -139,8 +152,9 @@ def _paged(ctx, request, items, keys, page_no, per_page, render, fields):
     if ctx.data_fault("duplicates") and page_no > 1:
         start -= 1
     chunk = items[start : start + per_page]
-    if ctx.data_fault("updated_between_pages") and start + per_page < total:
-        ctx.touch(items[start + per_page + (total - start - per_page) // 2])
+    if ctx.data_fault("updated_between_pages") and len(chunk) and start + per_page < total:
+        # a record already read changes: it moves to the end, the rest shift up by one
+        ctx.touch(chunk[0])
     records = [render(int(i)) for i in chunk]
     fault = ctx.fault
     if fault and fault.fault in ("bad_row", "schema_drift") and fields:
@@ -177,9 +191,12 @@ def _orders(ctx, request, match, page_no, per_page):
     if isinstance(bounds, str):
         return _error(400, "rest_invalid_param", bounds)
     keep = exists.copy()
-    for name, values, op in (("after", created, np.greater), ("before", created, np.less),
-                             ("modified_after", updated, np.greater),
-                             ("modified_before", updated, np.less)):  # fmt: skip
+    for name, values, op in (
+        ("after", created, np.greater),
+        ("before", created, np.less),
+        ("modified_after", updated, np.greater),
+        ("modified_before", updated, np.less),
+    ):
         if bounds[name] is not None:
             keep &= op(values, bounds[name])
     index, updated, created = index[keep], updated[keep], created[keep]
@@ -189,8 +206,16 @@ def _orders(ctx, request, match, page_no, per_page):
     if keys is None:
         return _error(400, "rest_invalid_param", "Invalid parameter(s): orderby")
     updated_of = dict(zip(index.tolist(), updated.tolist(), strict=True))
-    return _paged(ctx, request, index, keys, page_no, per_page,
-                  lambda i: order_json(ctx, i, updated_of.get(i)), BAD_ROW_FIELDS)  # fmt: skip
+    return _paged(
+        ctx,
+        request,
+        index,
+        keys,
+        page_no,
+        per_page,
+        lambda i: order_json(ctx, i, updated_of.get(i)),
+        BAD_ROW_FIELDS,
+    )
 
 
 def _local(ts: int, tz: ZoneInfo) -> str:
@@ -214,7 +239,7 @@ def order_json(ctx, i: int, updated: int | None = None) -> dict:
         updated = int(ctx.updated_at(np.array([i]))[0])
     included = order.taxes_included
     lines, discount_total, discount_tax = [], Decimal("0.00"), Decimal("0.00")
-    for n, line in enumerate(order.lines):
+    for line in order.lines:
         rate = order.tax_rate
         if included:  # WooCommerce reports line amounts without tax
             subtotal_tax = _half_up(line.original_total * rate / (1 + rate))
@@ -256,10 +281,17 @@ def order_json(ctx, i: int, updated: int | None = None) -> dict:
     email = customer.email if customer else ""
     paid = int(order.created_at.timestamp()) + 5
     completed = int(state.fulfilled_at.timestamp()) if state.fulfilled_at else None
-    address = {"first_name": customer.first_name if customer else "", "last_name":
-               customer.last_name if customer else "", "company": "", "address_1": "1 High Street",
-               "address_2": "", "city": "London", "state": "", "postcode": "EC1A 1AA",
-               "country": "GB"}  # fmt: skip
+    address = {
+        "first_name": customer.first_name if customer else "",
+        "last_name": customer.last_name if customer else "",
+        "company": "",
+        "address_1": "1 High Street",
+        "address_2": "",
+        "city": "London",
+        "state": "",
+        "postcode": "EC1A 1AA",
+        "country": "GB",
+    }
     shipping_total = order.shipping
     return {
         "id": order.order_id,
@@ -286,8 +318,11 @@ def order_json(ctx, i: int, updated: int | None = None) -> dict:
         "customer_ip_address": "",
         "customer_user_agent": "",
         "customer_note": "Please leave at the door" if state.edited_at else "",
-        "billing": {**address, "email": f" {email} " if email and order.order_id % 7 == 0 else email,
-                    "phone": ""},  # fmt: skip
+        "billing": {
+            **address,
+            "email": f" {email} " if email and order.order_id % 7 == 0 else email,
+            "phone": "",
+        },
         "shipping": address,
         "payment_method": "stripe",
         "payment_method_title": "Credit card",
@@ -299,21 +334,45 @@ def order_json(ctx, i: int, updated: int | None = None) -> dict:
         "cart_hash": f"{order.order_id * 2654435761 % 2**64:016x}",
         "meta_data": [],
         "line_items": lines,
-        "tax_lines": [{"id": 1, "rate_code": f"{order.currency[:2]}-VAT-1", "rate_id": 1,
-                       "label": "VAT" if included else "Tax", "compound": False,
-                       "tax_total": _money(order.tax), "shipping_tax_total": "0.00",
-                       "meta_data": []}],  # fmt: skip
-        "shipping_lines": [{"id": 1, "method_title": "Standard", "method_id": "flat_rate",
-                            "total": _money(shipping_total), "total_tax": "0.00", "taxes": [],
-                            "meta_data": []}] if shipping_total else [],  # fmt: skip
+        "tax_lines": [
+            {
+                "id": 1,
+                "rate_code": f"{order.currency[:2]}-VAT-1",
+                "rate_id": 1,
+                "label": "VAT" if included else "Tax",
+                "compound": False,
+                "tax_total": _money(order.tax),
+                "shipping_tax_total": "0.00",
+                "meta_data": [],
+            }
+        ],
+        "shipping_lines": [
+            {
+                "id": 1,
+                "method_title": "Standard",
+                "method_id": "flat_rate",
+                "total": _money(shipping_total),
+                "total_tax": "0.00",
+                "taxes": [],
+                "meta_data": [],
+            }
+        ]
+        if shipping_total
+        else [],
         "fee_lines": [],
         "coupon_lines": [],
         "refunds": [
-            {"id": r.refund_id % 10**9, "reason": "Returned", "total": f"-{_refund_amount(r, order)}"}
+            {
+                "id": r.refund_id % 10**9,
+                "reason": "Returned",
+                "total": f"-{_refund_amount(r, order)}",
+            }
             for r in state.refunds
         ],
-        "_links": {"self": [{"href": f"/wp-json/wc/v3/orders/{order.order_id}"}],
-                   "collection": [{"href": "/wp-json/wc/v3/orders"}]},  # fmt: skip
+        "_links": {
+            "self": [{"href": f"/wp-json/wc/v3/orders/{order.order_id}"}],
+            "collection": [{"href": "/wp-json/wc/v3/orders"}],
+        },
     }
 
 
@@ -354,12 +413,17 @@ def refunds_json(ctx, i: int) -> list[dict]:
                         "total": _money(-merchandise),
                         "total_tax": _money(-refund.tax),
                         "taxes": [],
-                        "meta_data": [{"id": 1, "key": "_refunded_item_id",
-                                       "value": str(100_000 + refund.line.line_id % 10**9)}],
+                        "meta_data": [
+                            {
+                                "id": 1,
+                                "key": "_refunded_item_id",
+                                "value": str(100_000 + refund.line.line_id % 10**9),
+                            }
+                        ],
                         "sku": refund.line.product.sku,
                         "price": -float(merchandise / refund.quantity),
                     }
-                ],  # fmt: skip
+                ],
             }
         )
     return out
@@ -378,8 +442,10 @@ def _products(ctx, request, match, page_no, per_page):
     listing = world.listings[channel.channel_id]
     skus = np.flatnonzero(listing.listed)
     created = np.array([_product_created(world, int(s)) for s in skus], dtype=np.int64)
-    modified = np.array([_product_modified(ctx, int(s), int(c)) for s, c in zip(skus, created, strict=True)],
-                        dtype=np.int64)  # fmt: skip
+    modified = np.array(
+        [_product_modified(ctx, int(s), int(c)) for s, c in zip(skus, created, strict=True)],
+        dtype=np.int64,
+    )
     exists = created < ctx.now_ts
     if match["id"]:
         hit = np.flatnonzero(exists & (listing.product_id[skus] == int(match["id"])))
@@ -391,21 +457,34 @@ def _products(ctx, request, match, page_no, per_page):
     if isinstance(bounds, str):
         return _error(400, "rest_invalid_param", bounds)
     keep = exists.copy()
-    for name, values, op in (("after", created, np.greater), ("before", created, np.less),
-                             ("modified_after", modified, np.greater),
-                             ("modified_before", modified, np.less)):  # fmt: skip
+    for name, values, op in (
+        ("after", created, np.greater),
+        ("before", created, np.less),
+        ("modified_after", modified, np.greater),
+        ("modified_before", modified, np.less),
+    ):
         if bounds[name] is not None:
             keep &= op(values, bounds[name])
     positions = np.flatnonzero(keep)
     ids = listing.product_id[skus][positions]
     orderby = request.arg("orderby", "date")
-    keys = {"date": (created[positions], ids), "id": (ids,),
-            "modified": (modified[positions], ids)}.get(orderby)  # fmt: skip
+    keys = {
+        "date": (created[positions], ids),
+        "id": (ids,),
+        "modified": (modified[positions], ids),
+    }.get(orderby)
     if keys is None:
         return _error(400, "rest_invalid_param", "Invalid parameter(s): orderby")
-    return _paged(ctx, request, positions, keys, page_no, per_page,
-                  lambda j: product_json(ctx, int(skus[j]), int(created[j]), int(modified[j])),
-                  None)  # fmt: skip
+    return _paged(
+        ctx,
+        request,
+        positions,
+        keys,
+        page_no,
+        per_page,
+        lambda j: product_json(ctx, int(skus[j]), int(created[j]), int(modified[j])),
+        None,
+    )
 
 
 def _product_created(world, s: int) -> int:
@@ -430,7 +509,9 @@ def _product_modified(ctx, s: int, created: int) -> int:
     if not len(moved):
         return created
     day = world.dates[int(moved[-1]) + 1]
-    end = datetime.combine(day + timedelta(days=1), datetime.min.time(), ZoneInfo(ctx.channel.timezone))
+    end = datetime.combine(
+        day + timedelta(days=1), datetime.min.time(), ZoneInfo(ctx.channel.timezone)
+    )
     return max(created, int(end.timestamp()) - 1)
 
 
@@ -464,8 +545,13 @@ def product_json(ctx, s: int, created: int, modified: int) -> dict:
         "sale_price": "",
         "on_sale": False,
         "purchasable": True,
-        "total_sales": int(world.sold_units[[p.index for p in world.points if p.channel.channel_id
-                                             == channel.channel_id], : max(k + 1, 0), s].sum()),
+        "total_sales": int(
+            world.sold_units[
+                [p.index for p in world.points if p.channel.channel_id == channel.channel_id],
+                : max(k + 1, 0),
+                s,
+            ].sum()
+        ),
         "virtual": False,
         "downloadable": False,
         "tax_status": "taxable",
@@ -476,12 +562,19 @@ def product_json(ctx, s: int, created: int, modified: int) -> dict:
         "backorders": "no",
         "backorders_allowed": False,
         "backordered": False,
-        "categories": [{"id": 10 + cat_idx(cat.category[s]), "name": cat.category[s],
-                        "slug": cat.category[s].lower()}],
+        "categories": [
+            {
+                "id": 10 + cat_idx(cat.category[s]),
+                "name": cat.category[s],
+                "slug": cat.category[s].lower(),
+            }
+        ],
         "meta_data": [{"id": 1, "key": "_global_unique_id", "value": cat.barcode[s]}],
-        "_links": {"self": [{"href": f"/wp-json/wc/v3/products/{int(listing.product_id[s])}"}],
-                   "collection": [{"href": "/wp-json/wc/v3/products"}]},
-    }  # fmt: skip
+        "_links": {
+            "self": [{"href": f"/wp-json/wc/v3/products/{int(listing.product_id[s])}"}],
+            "collection": [{"href": "/wp-json/wc/v3/products"}],
+        },
+    }
 
 
 def cat_idx(category: str) -> int:

@@ -52,15 +52,79 @@ SOURCE_SHARE = np.array([0.34, 0.22, 0.16, 0.09, 0.08, 0.06, 0.05])
 SOURCE_CONVERSION = np.array([1.0, 1.3, 1.1, 1.8, 0.6, 0.7, 0.9])  # relative to the mean
 HOURLY = {  # share of a day's orders per local hour
     "web": np.array(
-        [1, 0.6, 0.4, 0.3, 0.3, 0.5, 1, 2, 3, 4, 4.5, 5, 5.5, 5, 4.5, 4.5, 5, 5.5, 6, 7, 7.5, 6.5, 4, 2]
+        [
+            1,
+            0.6,
+            0.4,
+            0.3,
+            0.3,
+            0.5,
+            1,
+            2,
+            3,
+            4,
+            4.5,
+            5,
+            5.5,
+            5,
+            4.5,
+            4.5,
+            5,
+            5.5,
+            6,
+            7,
+            7.5,
+            6.5,
+            4,
+            2,
+        ]
     ),
     "pos_files": np.array([0] * 9 + [3, 5, 7, 9, 8, 7, 7, 8, 9, 8, 5] + [0] * 4),
 }
-FIRST_NAMES = ("Ana", "Ben", "Chloe", "David", "Emma", "Felix", "Grace", "Hugo", "Ines",
-               "Jonas", "Kira", "Liam", "Mia", "Noah", "Olivia", "Paul", "Rosa", "Sam",
-               "Tara", "Yusuf", "Zoe", "Lea", "Omar", "Nina")  # fmt: skip
-LAST_NAMES = ("Smith", "Muller", "Martin", "Garcia", "Rossi", "Jones", "Dubois", "Novak",
-              "Silva", "Brown", "Weber", "Moreau", "Khan", "Lopez", "Fischer", "Taylor")  # fmt: skip
+FIRST_NAMES = (
+    "Ana",
+    "Ben",
+    "Chloe",
+    "David",
+    "Emma",
+    "Felix",
+    "Grace",
+    "Hugo",
+    "Ines",
+    "Jonas",
+    "Kira",
+    "Liam",
+    "Mia",
+    "Noah",
+    "Olivia",
+    "Paul",
+    "Rosa",
+    "Sam",
+    "Tara",
+    "Yusuf",
+    "Zoe",
+    "Lea",
+    "Omar",
+    "Nina",
+)
+LAST_NAMES = (
+    "Smith",
+    "Muller",
+    "Martin",
+    "Garcia",
+    "Rossi",
+    "Jones",
+    "Dubois",
+    "Novak",
+    "Silva",
+    "Brown",
+    "Weber",
+    "Moreau",
+    "Khan",
+    "Lopez",
+    "Fischer",
+    "Taylor",
+)
 DOMAINS = ("example.com", "mail.example", "post.example", "example.org")
 
 
@@ -168,7 +232,7 @@ class World:
         self.channel_list = [c for c in spec.channels]
         self.channels = {c.channel_id: c for c in spec.channels}
         self.sales_channels = [c for c in self.channel_list if c.is_sales]
-        self.catalogue: Catalogue = make_catalogue(spec.seed, spec.skus, spec.start, spec.end)
+        self.catalogue: Catalogue = make_catalogue(spec.seed, spec.skus, spec.start)
         self.dates = [spec.start + timedelta(days=k) for k in range(spec.days)]
         self.currencies = sorted({"USD"} | {c.currency for c in self.channel_list})
         self.fx = self._fx_series()  # currency -> USD per unit, per day
@@ -258,16 +322,17 @@ class World:
         share = listed * cat.popularity
         share = share / share.sum(axis=1, keepdims=True)
         lines_per_order = np.array([p.channel.rate("lines") for p in self.points])
-        per_store = np.array(
-            [len(p.channel.stores) or 1 for p in self.points], dtype=float
-        )
+        per_store = np.array([len(p.channel.stores) or 1 for p in self.points], dtype=float)
         base_lines = np.array([p.channel.daily_orders for p in self.points]) / per_store
         base_lines *= lines_per_order
         mean_qty = 1.25 + 0.75 * cat.long_tail  # long-tail SKUs sell rarely, in bigger lots
         base_rate = base_lines[:, None] * share  # lines per day per point × SKU
         point_location = np.array([p.location for p in self.points])
         self._point_channel = np.array(
-            [[c.channel_id for c in self.channel_list].index(p.channel.channel_id) for p in self.points]
+            [
+                [c.channel_id for c in self.channel_list].index(p.channel.channel_id)
+                for p in self.points
+            ]
         )
         location_rate = np.zeros((n_locations, n_skus))
         np.add.at(location_rate, point_location, base_rate * mean_qty)
@@ -284,8 +349,10 @@ class World:
         day_orders, day_lines = [], []
         self._order_count = 0
         self._line_count = 0
-        self._numbers = {p.point_id if p.channel.kind == "pos_files" else p.channel.channel_id: 0
-                         for p in self.points}  # fmt: skip
+        self._numbers = {
+            p.point_id if p.channel.kind == "pos_files" else p.channel.channel_id: 0
+            for p in self.points
+        }
         for k, day in enumerate(self.dates):
             rng = np.random.default_rng([self.seed, 7, day.toordinal()])
             stock += arrivals[k]
@@ -408,9 +475,17 @@ class World:
 
         life = self._lifecycle(rng, o_point, created)
         refund = self._refunds(
-            rng, life["cancelled"], life["fulfilled"], o_point, line_start, line_count,
-            quantity, net, r, included,
-        )  # fmt: skip
+            rng,
+            life["cancelled"],
+            life["fulfilled"],
+            o_point,
+            line_start,
+            line_count,
+            quantity,
+            net,
+            r,
+            included,
+        )
         numbers = self._order_numbers(o_point)
         first_line = self._line_count
         orders = OrderColumns(
@@ -462,20 +537,25 @@ class World:
                 continue
             profile = HOURLY["pos_files" if p.channel.kind == "pos_files" else "web"]
             hours = rng.choice(24, count, p=profile / profile.sum())
-            seconds = hours * 3600 + rng.integers(0, 3600, count)
-            start, end = _day_bounds(day, p.channel.timezone)
-            created[mask] = start + np.minimum(seconds, end - start - 1)
+            # the UTC instant of each local hour: right on days when the clocks change
+            tz = ZoneInfo(p.channel.timezone)
+            hour_start = np.array(
+                [int(datetime.combine(day, time(h), tz).timestamp()) for h in range(24)]
+            )
+            created[mask] = hour_start[hours] + rng.integers(0, 3600, count)
         return created
 
     def _lifecycle(self, rng, o_point, created):
         n = len(o_point)
-        rate = {name: np.array([p.channel.rate(name) for p in self.points])[o_point]
-                for name in ("cancel", "edit")}  # fmt: skip
+        rate = {
+            name: np.array([p.channel.rate(name) for p in self.points])[o_point]
+            for name in ("cancel", "edit")
+        }
         kind = np.array([p.channel.kind for p in self.points])[o_point]
-        hours = np.where(
-            kind == "amazon_sp", rng.uniform(2, 30, n), rng.uniform(4, 40, n)
+        hours = np.where(kind == "amazon_sp", rng.uniform(2, 30, n), rng.uniform(4, 40, n))
+        fulfilled = np.where(
+            kind == "pos_files", created, created + (hours * 3600).astype(np.int64)
         )
-        fulfilled = np.where(kind == "pos_files", created, created + (hours * 3600).astype(np.int64))
         is_cancelled = rng.random(n) < rate["cancel"]
         cancel_after = np.minimum(rng.uniform(600, 5 * 3600, n), (fulfilled - created) * 0.9)
         cancelled = np.where(is_cancelled, created + cancel_after.astype(np.int64), NEVER)
@@ -486,8 +566,9 @@ class World:
         )
         return {"fulfilled": fulfilled, "cancelled": cancelled, "edited": edited}
 
-    def _refunds(self, rng, cancelled, fulfilled, o_point, line_start, line_count,
-                 quantity, net, r, included):  # fmt: skip
+    def _refunds(
+        self, rng, cancelled, fulfilled, o_point, line_start, line_count, quantity, net, r, included
+    ):
         n = len(o_point)
         p_refund = np.array([p.channel.rate("refund") for p in self.points])[o_point]
         has = (cancelled == NEVER) & (rng.random(n) < p_refund)
@@ -563,7 +644,9 @@ class World:
                 browse = rng.multinomial(extra, shares / shares.sum())
                 self.sessions[p.index, k] = purchases + browse
                 self.add_to_carts[p.index, k] = purchases + rng.binomial(browse, 0.06)
-                self.users[p.index, k] = max(count, round((extra + count) * rng.uniform(0.78, 0.86)))
+                self.users[p.index, k] = max(
+                    count, round((extra + count) * rng.uniform(0.78, 0.86))
+                )
             elif p.channel.kind == "pos_files":
                 visits = max(count, int(round(count / cr)))
                 self.sessions[p.index, k, 0] = visits  # footfall
@@ -607,7 +690,9 @@ class World:
         for c, channel in enumerate(self.channel_list):
             idx = np.flatnonzero(o.channel == c)
             # orders are grouped per day, channel, time: a channel's orders in time order
-            self._channel_slices[channel.channel_id] = idx[np.argsort(o.created[idx], kind="stable")]
+            self._channel_slices[channel.channel_id] = idx[
+                np.argsort(o.created[idx], kind="stable")
+            ]
         self._line_sku = self.lines.sku
 
     # -- reading ------------------------------------------------------------------------
@@ -719,13 +804,6 @@ def _ts(value) -> datetime | None:
     return datetime.fromtimestamp(int(value), UTC)
 
 
-def _day_bounds(day: date, timezone: str) -> tuple[int, int]:
-    tz = ZoneInfo(timezone)
-    start = datetime.combine(day, time(0), tz)
-    end = datetime.combine(day + timedelta(days=1), time(0), tz)
-    return int(start.timestamp()), int(end.timestamp())
-
-
 @dataclass(frozen=True)
 class Product:
     sku: str
@@ -809,7 +887,9 @@ class Order:
 
     @property
     def total(self) -> Decimal:
-        return self.subtotal + self.shipping + (Decimal("0.00") if self.taxes_included else self.tax)
+        return (
+            self.subtotal + self.shipping + (Decimal("0.00") if self.taxes_included else self.tax)
+        )
 
     def state_at(self, now: datetime) -> OrderState | None:
         """The order as the channel shows it at `now`; None if it does not exist yet."""
@@ -819,7 +899,9 @@ class Order:
         def seen(at):
             return at if at is not None and at < now else None
 
-        cancelled, fulfilled, edited = map(seen, (self.cancelled_at, self.fulfilled_at, self.edited_at))
+        cancelled, fulfilled, edited = map(
+            seen, (self.cancelled_at, self.fulfilled_at, self.edited_at)
+        )
         refunds = tuple(r for r in self.refunds if r.created_at < now)
         events = [self.created_at] + [t for t in (cancelled, fulfilled, edited) if t]
         events += [r.created_at for r in refunds]
