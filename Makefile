@@ -17,6 +17,7 @@ help:
 	@echo "make demo     run the pipeline through Airflow on $(DAYS) simulated days (SEED=$(SEED))"
 	@echo "make test     the whole test suite (real PostgreSQL, dbt, GX and Airflow DAG runs)"
 	@echo "make airflow  Airflow UI + scheduler on http://127.0.0.1:8080"
+	@echo "make simulator  the channel simulator on http://127.0.0.1:8765 (FAULTS=1 for faults)"
 	@echo "make lint     ruff + sqlfluff"
 	@echo "make clean    stop the embedded warehouse and remove .venv and .local"
 
@@ -54,6 +55,9 @@ airflow: setup
 	  eval "$$($(BIN)/omni env --simulator http://127.0.0.1:8765)" && \
 	  ($(BIN)/omni simulate serve --seed $(SEED) --port 8765 & \
 	   $(BIN)/airflow standalone)
+
+simulator: $(STAMP)
+	$(BIN)/omni simulate serve --seed $(SEED) --port 8765 $(if $(FAULTS),--faults)
 
 clean:
 	-test -x $(BIN)/omni && $(BIN)/omni warehouse stop

@@ -38,19 +38,35 @@ def bench_spec(days: int, skus: int, scale: float, seed: int = 1) -> WorldSpec:
         ch("amazon_us", "amazon_sp", "America/Los_Angeles", "USD", 520, listing_share=0.7),
         ch("amazon_de", "amazon_sp", "Europe/Berlin", "EUR", 520, listing_share=0.7),
         ch("woo_uk", "woocommerce", "Europe/London", "GBP", 280, listing_share=0.8),
-        ch("pos_fr", "pos_files", "Europe/Paris", "EUR", 350, listing_share=0.5,
-           stores=(Store("paris01", "Paris"), Store("lyon01", "Lyon"))),
-        WorldChannel("ga4_shopify_us", "ga4", "America/New_York", "USD", START,
-                     traffic_of="shopify_us"),
-    )  # fmt: skip
-    return WorldSpec(seed, START, START + timedelta(days=days - 1), channels, skus=skus,
-                     customers=int(200_000 * scale))  # fmt: skip
+        ch(
+            "pos_fr",
+            "pos_files",
+            "Europe/Paris",
+            "EUR",
+            350,
+            listing_share=0.5,
+            stores=(Store("paris01", "Paris"), Store("lyon01", "Lyon")),
+        ),
+        WorldChannel(
+            "ga4_shopify_us", "ga4", "America/New_York", "USD", START, traffic_of="shopify_us"
+        ),
+    )
+    return WorldSpec(
+        seed,
+        START,
+        START + timedelta(days=days - 1),
+        channels,
+        skus=skus,
+        customers=int(200_000 * scale),
+    )
 
 
 def baseline(days: int, skus: int, lines_wanted: int, seed: int = 1) -> int:
     """Per-order Python objects with Decimal money, as the first simulator built them."""
-    prices = [Decimal(random.Random(f"{seed}:{i}").choice((9, 19, 29, 49, 89))) - Decimal("0.01")
-              for i in range(skus)]  # fmt: skip
+    prices = [
+        Decimal(random.Random(f"{seed}:{i}").choice((9, 19, 29, 49, 89))) - Decimal("0.01")
+        for i in range(skus)
+    ]
     cent = Decimal("0.01")
     lines_per_day = lines_wanted / days
     made = 0
@@ -69,8 +85,15 @@ def baseline(days: int, skus: int, lines_wanted: int, seed: int = 1) -> int:
                     cent, rounding=ROUND_HALF_UP
                 )
                 tax = ((gross - discount) * Decimal("0.08")).quantize(cent, rounding=ROUND_HALF_UP)
-                lines.append({"price": price, "quantity": quantity, "discount": discount,
-                              "tax": tax, "gross": gross})  # fmt: skip
+                lines.append(
+                    {
+                        "price": price,
+                        "quantity": quantity,
+                        "discount": discount,
+                        "tax": tax,
+                        "gross": gross,
+                    }
+                )
             subtotal = sum((x["gross"] - x["discount"] for x in lines), Decimal("0.00"))
             orders.append({"created": rng.randrange(86400), "lines": lines, "subtotal": subtotal})
             day_lines += k
@@ -92,8 +115,10 @@ def main() -> None:
     p.add_argument("--skip-baseline", action="store_true")
     args = p.parse_args()
     spec = bench_spec(args.days, args.skus, args.scale)
-    print(f"world: {args.days} days, {args.skus} SKUs, 5 sales channels (+ GA4), "
-          f"{spec.customers:,} customers; {os.cpu_count()} cores")  # fmt: skip
+    print(
+        f"world: {args.days} days, {args.skus} SKUs, 5 sales channels (+ GA4), "
+        f"{spec.customers:,} customers; {os.cpu_count()} cores"
+    )
     world, gen = timed("world", lambda: World(spec))
     n_lines, n_orders = len(world.lines), len(world.orders)
     rows = [("columnar World (stock, customers, traffic, refunds)", gen, n_lines)]
@@ -103,16 +128,20 @@ def main() -> None:
     _, truth = timed("truth", lambda: daily_truth(world, spec.start, spec.end))
     sample = range(0, n_orders, max(1, n_orders // 5000))
     _, materialise = timed("orders", lambda: [world.order(i) for i in sample])
-    print(f"generated {n_orders:,} orders, {n_lines:,} order lines, "
-          f"{len(world.replenishments):,} replenishment orders, "
-          f"lost demand {1 - world.sold_units.sum() / world.demand_units.sum():.1%}")  # fmt: skip
+    print(
+        f"generated {n_orders:,} orders, {n_lines:,} order lines, "
+        f"{len(world.replenishments):,} replenishment orders, "
+        f"lost demand {1 - world.sold_units.sum() / world.demand_units.sum():.1%}"
+    )
     print(f"\n| {'generator':<52} | {'seconds':>8} | {'lines/s':>10} |")
     print(f"| {'-' * 52} | {'-' * 8}: | {'-' * 10}: |")
     for label, seconds, lines in rows:
         print(f"| {label:<52} | {seconds:8.2f} | {lines / seconds:10,.0f} |")
     if len(rows) == 2:
-        print(f"\ncolumnar is {rows[1][1] / rows[0][1] * rows[0][2] / rows[1][2]:.1f}× faster "
-              "per line than the baseline (which models far less)")  # fmt: skip
+        print(
+            f"\ncolumnar is {rows[1][1] / rows[0][1] * rows[0][2] / rows[1][2]:.1f}× faster "
+            "per line than the baseline (which models far less)"
+        )
     print(f"truth (daily, all channels, whole year): {truth:.2f} s")
     print(f"materialising orders for API pages: {len(sample) / materialise:,.0f} orders/s")
     print(f"target: ≤ 60 s for ~1M lines on 2 cores → {'met' if gen <= 60 else 'MISSED'}")

@@ -39,12 +39,18 @@ def _cmd_demo(args) -> int:
     return 1 if result.mismatches else 0
 
 
-def _world(args, end: date | None = None):
+def _world_spec(args, end: date | None = None):
     from omnichannel.config import load_channels
-    from omnichannel.simulator.server import world_from_config
+    from omnichannel.simulator.spec import spec_from_config
 
     knobs = {k: getattr(args, k) for k in ("days", "skus", "customers") if getattr(args, k)}
-    return world_from_config(args.seed, load_channels(), end=end, **knobs)
+    return spec_from_config(args.seed, load_channels(), end=end, **knobs)
+
+
+def _world(args, end: date | None = None):
+    from omnichannel.simulator.world import World
+
+    return World(_world_spec(args, end))
 
 
 def _faults(args) -> list:
@@ -53,6 +59,17 @@ def _faults(args) -> list:
 
     faults = fault_profile() if args.faults else []
     return faults + [Fault.parse(text) for text in args.fault or []]
+
+
+def _landing(args, config) -> dict:
+    from pathlib import Path
+
+    from omnichannel.simulator.server import landing_dirs
+
+    dirs = landing_dirs(config)
+    if args.landing:  # one root for all pos_files channels: <root>/<channel_id>
+        return {channel_id: Path(args.landing) / channel_id for channel_id in dirs}
+    return dirs
 
 
 def _cmd_simulate(args) -> int:
@@ -76,7 +93,6 @@ def _cmd_simulate(args) -> int:
 
     from omnichannel.simulator.server import (
         Simulator,
-        landing_dirs,
         world_end_for_serving,
     )
 
@@ -85,18 +101,15 @@ def _cmd_simulate(args) -> int:
         from omnichannel.simulator.server import SimulatorApp
 
         until = datetime.combine(args.end, datetime.min.time(), UTC)
-        app = SimulatorApp(_world(args, end=args.end), _faults(args), landing_dirs(config))
+        app = SimulatorApp(_world(args, end=args.end), _faults(args), _landing(args, config))
         app.now = until
         written = app.drop_files()
         print(f"{len(written)} files written for days before {args.end}")
         return 0
     started = time.monotonic()
-    probe = _world(args)
-    world = probe
-    if world.spec.end < world_end_for_serving(world.spec.end):
-        world = _world(args, end=world_end_for_serving(world.spec.end))
+    world = _world(args, end=world_end_for_serving(_world_spec(args).end))
     simulator = Simulator(
-        world, host=args.host, port=args.port, faults=_faults(args), landing=landing_dirs(config)
+        world, host=args.host, port=args.port, faults=_faults(args), landing=_landing(args, config)
     ).start()
     simulator.app.drop_files()
     print(
@@ -107,7 +120,7 @@ def _cmd_simulate(args) -> int:
     )
     for channel in world.channel_list:
         where = (
-            landing_dirs(config).get(channel.channel_id)
+            _landing(args, config).get(channel.channel_id)
             if channel.kind == "pos_files"
             else simulator.base_url(channel.channel_id)
         )
@@ -192,6 +205,9 @@ def parser() -> argparse.ArgumentParser:
         action="append",
         metavar="SPEC",
         help="one fault, channel:fault[:key=value,...], e.g. amazon_de:rate_limit:count=3",
+    )
+    s.add_argument(
+        "--landing", metavar="DIR", help="pos_files exports under DIR/<channel_id> instead"
     )
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--port", type=int, default=8765)

@@ -90,8 +90,9 @@ def amazon_orders(app, headers, **query):
 def woo_all(app, resource, **query):
     records, page = [], 1
     while True:
-        response = call(app, "GET", f"/woo/woo_uk/wp-json/wc/v3/{resource}",
-                        {"page": page, **query}, WOO_AUTH)  # fmt: skip
+        response = call(
+            app, "GET", f"/woo/woo_uk/wp-json/wc/v3/{resource}", {"page": page, **query}, WOO_AUTH
+        )
         records += response.json()
         if page >= int(response.headers["X-WP-TotalPages"]):
             assert len(records) == int(response.headers["X-WP-Total"])
@@ -104,11 +105,19 @@ def woo_all(app, resource, **query):
 
 def test_amazon_orders_pages_visit_every_order_once(app, world):
     headers = amazon_headers(app)
-    orders = amazon_orders(app, headers, LastUpdatedAfter="2026-10-01T00:00:00Z",
-                           MaxResultsPerPage=25)  # fmt: skip
+    orders = amazon_orders(
+        app, headers, LastUpdatedAfter="2026-10-01T00:00:00Z", MaxResultsPerPage=25
+    )
     ids = [o["AmazonOrderId"] for o in orders]
-    assert len(ids) == len(set(ids)) == len(world.channel_orders("amazon_de")[
-        world.orders.created[world.channel_orders("amazon_de")] < app.now.timestamp()])  # fmt: skip
+    assert (
+        len(ids)
+        == len(set(ids))
+        == len(
+            world.channel_orders("amazon_de")[
+                world.orders.created[world.channel_orders("amazon_de")] < app.now.timestamp()
+            ]
+        )
+    )
     stamps = [o["LastUpdateDate"] for o in orders]
     assert stamps == sorted(stamps)
 
@@ -117,12 +126,16 @@ def test_amazon_inventory_pages_cover_every_listed_sku_once(app, world):
     headers = amazon_headers(app)
     skus, token = [], None
     while True:
-        query = {"granularityType": "Marketplace", "granularityId": "A1PA6795UKMFR9",
-                 "marketplaceIds": "A1PA6795UKMFR9"}  # fmt: skip
+        query = {
+            "granularityType": "Marketplace",
+            "granularityId": "A1PA6795UKMFR9",
+            "marketplaceIds": "A1PA6795UKMFR9",
+        }
         if token:
             query["nextToken"] = token
-        body = call(app, "GET", "/amazon/amazon_de/fba/inventory/v1/summaries", query,
-                    headers).json()  # fmt: skip
+        body = call(
+            app, "GET", "/amazon/amazon_de/fba/inventory/v1/summaries", query, headers
+        ).json()
         skus += [s["sellerSku"] for s in body["payload"]["inventorySummaries"]]
         token = (body.get("pagination") or {}).get("nextToken")
         if not token:
@@ -131,14 +144,24 @@ def test_amazon_inventory_pages_cover_every_listed_sku_once(app, world):
 
 
 def test_woocommerce_offset_pages_visit_every_order_and_product_once(app, world):
-    orders = woo_all(app, "orders", per_page=9, orderby="modified", order="asc",
-                     modified_after="2026-10-01T00:00:00", dates_are_gmt="true")  # fmt: skip
+    orders = woo_all(
+        app,
+        "orders",
+        per_page=9,
+        orderby="modified",
+        order="asc",
+        modified_after="2026-10-01T00:00:00",
+        dates_are_gmt="true",
+    )
     ids = [o["id"] for o in orders]
     assert len(ids) == len(set(ids)) == len(world.orders_between("woo_uk", date(2026, 10, 1), LAST))
     products = woo_all(app, "products", per_page=7)
     assert len({p["sku"] for p in products}) == len(products)
-    listed = {sku for sku, on in zip(world.catalogue.sku, world.listings["woo_uk"].listed,
-                                     strict=True) if on}  # fmt: skip
+    listed = {
+        sku
+        for sku, on in zip(world.catalogue.sku, world.listings["woo_uk"].listed, strict=True)
+        if on
+    }
     assert {p["sku"] for p in products} == listed & visible_skus(world, app.now)
 
 
@@ -150,8 +173,9 @@ def test_shopify_products_and_inventory_levels_page_once(app, world):
       nodes { id variants(first: 1) { nodes { sku barcode price inventoryItem { id } } } }
       pageInfo { hasNextPage endCursor } } }"""
     while True:
-        data = call(app, "POST", url, headers=headers,
-                    body={"query": query, "variables": {"after": after}}).json()["data"]  # fmt: skip
+        data = call(
+            app, "POST", url, headers=headers, body={"query": query, "variables": {"after": after}}
+        ).json()["data"]
         skus += [n["variants"]["nodes"][0]["sku"] for n in data["products"]["nodes"]]
         if not data["products"]["pageInfo"]["hasNextPage"]:
             break
@@ -164,8 +188,9 @@ def test_shopify_products_and_inventory_levels_page_once(app, world):
         pageInfo { hasNextPage endCursor } } } } }"""
     seen, after = {}, None
     while True:
-        data = call(app, "POST", url, headers=headers,
-                    body={"query": levels, "variables": {"after": after}}).json()["data"]  # fmt: skip
+        data = call(
+            app, "POST", url, headers=headers, body={"query": levels, "variables": {"after": after}}
+        ).json()["data"]
         connection = data["locations"]["nodes"][0]["inventoryLevels"]
         for node in connection["nodes"]:
             assert node["item"]["sku"] not in seen
@@ -176,17 +201,22 @@ def test_shopify_products_and_inventory_levels_page_once(app, world):
     last_complete = app.now.astimezone(ZoneInfo("America/New_York")).date() - timedelta(days=1)
     on_hand = world.on_hand_at("wh_us", last_complete)  # stock as of the last closed day
     visible = visible_skus(world, app.now)
-    assert seen == {sku: int(on_hand[i]) for i, sku in enumerate(world.catalogue.sku)
-                    if sku in visible}  # fmt: skip
+    assert seen == {
+        sku: int(on_hand[i]) for i, sku in enumerate(world.catalogue.sku) if sku in visible
+    }
 
 
 def test_ga4_limit_and_offset_visit_every_row_once(app):
     rows, offset = [], 0
     path = f"/ga4/ga4_shopify_us/v1beta/properties/{property_id('ga4_shopify_us')}:runReport"
     while True:
-        body = {"dateRanges": [{"startDate": "2026-10-01", "endDate": "2026-10-15"}],
-                "dimensions": [{"name": "date"}, {"name": "sessionDefaultChannelGroup"}],
-                "metrics": [{"name": "sessions"}], "limit": 13, "offset": offset}  # fmt: skip
+        body = {
+            "dateRanges": [{"startDate": "2026-10-01", "endDate": "2026-10-15"}],
+            "dimensions": [{"name": "date"}, {"name": "sessionDefaultChannelGroup"}],
+            "metrics": [{"name": "sessions"}],
+            "limit": 13,
+            "offset": offset,
+        }
         report = call(
             app, "POST", path, headers={"authorization": "Bearer ya29.test"}, body=body
         ).json()
@@ -205,8 +235,11 @@ def test_shopify_orders_of_a_day_add_up_to_the_truth(world, simulator, truth):
     creds = Credentials(simulator.shop_url("shopify_us"), "shpat_test")
     start, end = local_bounds(DAY, "America/New_York")
     client = ShopifyClient("shopify_us", creds, page_size=5)
-    records = [r for p in client.iter_pages("orders", start - timedelta(days=1),
-                                            simulator.app.now) for r in p.records]  # fmt: skip
+    records = [
+        r
+        for p in client.iter_pages("orders", start - timedelta(days=1), simulator.app.now)
+        for r in p.records
+    ]
     ids = [r["order_id"] for r in records]
     assert len(ids) == len(set(ids))
     day = [r for r in records if start <= _ts(r["created_at"]) < end and not r["cancelled_at"]]
@@ -229,8 +262,12 @@ def test_amazon_orders_of_a_day_add_up_to_the_truth(app, truth):
     live = [o for o in orders if o["OrderStatus"] != "Canceled"]
     units = gmv = discounts = tax = 0
     for order in live:
-        items = call(app, "GET", f"/amazon/amazon_de/orders/v0/orders/"
-                     f"{order['AmazonOrderId']}/orderItems", headers=headers).json()  # fmt: skip
+        items = call(
+            app,
+            "GET",
+            f"/amazon/amazon_de/orders/v0/orders/{order['AmazonOrderId']}/orderItems",
+            headers=headers,
+        ).json()
         for item in items["payload"]["OrderItems"]:
             units += item["QuantityOrdered"]
             gmv += Decimal(item["ItemPrice"]["Amount"])
@@ -249,8 +286,12 @@ def test_amazon_orders_of_a_day_add_up_to_the_truth(app, truth):
 def test_amazon_report_sessions_are_the_truths(app, truth):
     headers = amazon_headers(app)
     base = "/amazon/amazon_de/reports/2021-06-30"
-    spec = {"reportType": "GET_SALES_AND_TRAFFIC_REPORT", "dataStartTime": DAY.isoformat(),
-            "dataEndTime": DAY.isoformat(), "marketplaceIds": ["A1PA6795UKMFR9"]}  # fmt: skip
+    spec = {
+        "reportType": "GET_SALES_AND_TRAFFIC_REPORT",
+        "dataStartTime": DAY.isoformat(),
+        "dataEndTime": DAY.isoformat(),
+        "marketplaceIds": ["A1PA6795UKMFR9"],
+    }
     report_id = call(app, "POST", f"{base}/reports", headers=headers, body=spec).json()["reportId"]
     for _ in range(3):
         status = call(app, "GET", f"{base}/reports/{report_id}", headers=headers).json()
@@ -267,8 +308,16 @@ def test_amazon_report_sessions_are_the_truths(app, truth):
 
 def test_woocommerce_orders_of_a_day_add_up_to_the_truth(app, truth):
     start, end = local_bounds(DAY, "Europe/London")
-    orders = woo_all(app, "orders", per_page=50, after=iso(start - timedelta(seconds=1)),
-                     before=iso(end), dates_are_gmt="true", orderby="id", order="asc")  # fmt: skip
+    orders = woo_all(
+        app,
+        "orders",
+        per_page=50,
+        after=iso(start - timedelta(seconds=1)),
+        before=iso(end),
+        dates_are_gmt="true",
+        orderby="id",
+        order="asc",
+    )
     live = [o for o in orders if o["status"] != "cancelled"]
     gmv = discounts = net = refunds = ZERO
     for order in live:
@@ -278,8 +327,12 @@ def test_woocommerce_orders_of_a_day_add_up_to_the_truth(app, truth):
             discounts += gross - Decimal(line["total"]) - Decimal(line["total_tax"])
             net += Decimal(line["total"])
         if order["refunds"]:
-            listing = call(app, "GET", f"/woo/woo_uk/wp-json/wc/v3/orders/{order['id']}/refunds",
-                           headers=WOO_AUTH).json()  # fmt: skip
+            listing = call(
+                app,
+                "GET",
+                f"/woo/woo_uk/wp-json/wc/v3/orders/{order['id']}/refunds",
+                headers=WOO_AUTH,
+            ).json()
             refunds += -sum(Decimal(i["total"]) for r in listing for i in r["line_items"])
     row = truth["woo_uk"]
     assert (len(live), gmv, discounts, refunds, net - refunds) == (
@@ -301,8 +354,10 @@ def test_store_files_of_a_day_add_up_to_the_truth(world, truth, tmp_path):
             path = tmp_path / store / pos_files.file_name("sales", store, day)
             sales += list(csv.DictReader(io.StringIO(path.read_text()), delimiter=";"))
         footfall = tmp_path / store / pos_files.file_name("footfall", store, DAY)
-        visitors += sum(int(r["visitors"]) for r in csv.DictReader(
-            io.StringIO(footfall.read_text()), delimiter=";"))  # fmt: skip
+        visitors += sum(
+            int(r["visitors"])
+            for r in csv.DictReader(io.StringIO(footfall.read_text()), delimiter=";")
+        )
     of_day = [r for r in sales if r["business_date"] == DAY.isoformat() and not r["return_of"]]
     receipts = {(r["store_id"], r["receipt_no"]) for r in of_day}
     returns = [r for r in sales if (r["store_id"], r["return_of"]) in receipts]
@@ -321,8 +376,10 @@ def test_store_files_of_a_day_add_up_to_the_truth(world, truth, tmp_path):
 
 def test_ga4_sessions_and_purchases_are_the_worlds(app, world, truth):
     path = f"/ga4/ga4_shopify_us/v1beta/properties/{property_id('ga4_shopify_us')}:runReport"
-    body = {"dateRanges": [{"startDate": DAY.isoformat(), "endDate": DAY.isoformat()}],
-            "metrics": [{"name": "sessions"}, {"name": "ecommercePurchases"}]}  # fmt: skip
+    body = {
+        "dateRanges": [{"startDate": DAY.isoformat(), "endDate": DAY.isoformat()}],
+        "metrics": [{"name": "sessions"}, {"name": "ecommercePurchases"}],
+    }
     report = call(
         app, "POST", path, headers={"authorization": "Bearer ya29.test"}, body=body
     ).json()
@@ -331,3 +388,50 @@ def test_ga4_sessions_and_purchases_are_the_worlds(app, world, truth):
     assert sessions == truth["shopify_us"].sessions
     placed = world.orders_for_day("shopify_us", DAY)  # purchases include later cancellations
     assert purchases == len(placed) >= truth["shopify_us"].orders_count
+
+
+def test_same_seed_gives_byte_identical_responses(world, channels):
+    from omnichannel.simulator.server import world_from_config
+
+    twin = world_from_config(7, channels)  # the `world` fixture's seed, built again
+    other = world_from_config(8, channels)
+    requests = [
+        ("GET", "/woo/woo_uk/wp-json/wc/v3/orders", {"per_page": 20}, WOO_AUTH, b""),
+        (
+            "POST",
+            f"/ga4/ga4_shopify_us/v1beta/properties/{property_id('ga4_shopify_us')}:runReport",
+            {},
+            {"authorization": "Bearer ya29.test"},
+            json.dumps(
+                {
+                    "dateRanges": [{"startDate": "2026-10-01", "endDate": "2026-10-09"}],
+                    "dimensions": [{"name": "date"}],
+                    "metrics": [{"name": "sessions"}],
+                }
+            ).encode(),
+        ),
+        (
+            "POST",
+            "/shops/shopify_us/admin/api/2025-01/graphql.json",
+            {},
+            {"x-shopify-access-token": "shpat_x"},
+            json.dumps(
+                {
+                    "query": "{ orders(first: 5) { nodes { id name totalPriceSet "
+                    "{ shopMoney { amount } } } } }"
+                }
+            ).encode(),
+        ),
+    ]
+    bodies = []
+    for w in (world, twin, other):
+        app = SimulatorApp(w)
+        app.now = datetime(2026, 10, 10, tzinfo=UTC)
+        bodies.append(
+            [
+                app.handle(Request(m, p, {k: [str(v)] for k, v in q.items()}, h, b)).body
+                for m, p, q, h, b in requests
+            ]
+        )
+    assert bodies[0] == bodies[1]
+    assert all(a != c for a, c in zip(bodies[0], bodies[2], strict=True))

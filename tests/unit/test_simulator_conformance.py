@@ -75,8 +75,11 @@ def amazon_token(app, channel="amazon_de") -> dict:
 def test_amazon_orders_and_items_validate_against_the_official_model(app):
     model = load("amazon_sp_api", "ordersV0.json")
     headers = amazon_token(app)
-    query = {"MarketplaceIds": "A1PA6795UKMFR9", "LastUpdatedAfter": "2026-10-01T00:00:00Z",
-             "MaxResultsPerPage": 50}  # fmt: skip
+    query = {
+        "MarketplaceIds": "A1PA6795UKMFR9",
+        "LastUpdatedAfter": "2026-10-01T00:00:00Z",
+        "MaxResultsPerPage": 50,
+    }
     response = call(app, "GET", "/amazon/amazon_de/orders/v0/orders", query, headers)
     body = response.json()
     assert response.status == 200 and body["payload"]["NextToken"]
@@ -89,9 +92,11 @@ def test_amazon_orders_and_items_validate_against_the_official_model(app):
         if n >= 20:
             continue  # getOrderItems has a burst of 30 requests (then 429)
         items = call(
-            app, "GET", f"/amazon/amazon_de/orders/v0/orders/{order['AmazonOrderId']}/orderItems",
+            app,
+            "GET",
+            f"/amazon/amazon_de/orders/v0/orders/{order['AmazonOrderId']}/orderItems",
             headers=headers,
-        ).json()  # fmt: skip
+        ).json()
         validate_swagger(model, "GetOrderItemsResponse", items)
         for item in items["payload"]["OrderItems"]:
             assert MONEY.match(item["ItemPrice"]["Amount"]) and item["IsGift"] == "false"
@@ -106,18 +111,24 @@ def test_amazon_errors_validate_against_the_model(app):
     response = call(app, "GET", "/amazon/amazon_de/orders/v0/orders", {"MarketplaceIds": "x"})
     assert response.status == 403
     validate_swagger(model, "GetOrdersResponse", response.json())
-    bad = call(app, "GET", "/amazon/amazon_de/orders/v0/orders", {"MarketplaceIds": "x"},
-               amazon_token(app))  # fmt: skip
+    bad = call(
+        app, "GET", "/amazon/amazon_de/orders/v0/orders", {"MarketplaceIds": "x"}, amazon_token(app)
+    )
     assert bad.status == 400 and "CreatedAfter" in bad.json()["errors"][0]["message"]
     validate_swagger(model, "GetOrdersResponse", bad.json())
 
 
 def test_amazon_inventory_validates_against_the_official_model(app):
     model = load("amazon_sp_api", "fbaInventory.json")
-    query = {"details": "true", "granularityType": "Marketplace",
-             "granularityId": "A1PA6795UKMFR9", "marketplaceIds": "A1PA6795UKMFR9"}  # fmt: skip
-    body = call(app, "GET", "/amazon/amazon_de/fba/inventory/v1/summaries", query,
-                amazon_token(app)).json()  # fmt: skip
+    query = {
+        "details": "true",
+        "granularityType": "Marketplace",
+        "granularityId": "A1PA6795UKMFR9",
+        "marketplaceIds": "A1PA6795UKMFR9",
+    }
+    body = call(
+        app, "GET", "/amazon/amazon_de/fba/inventory/v1/summaries", query, amazon_token(app)
+    ).json()
     validate_swagger(model, "GetInventorySummariesResponse", body)
     assert body["payload"]["inventorySummaries"][0]["inventoryDetails"]["fulfillableQuantity"] >= 0
 
@@ -125,14 +136,19 @@ def test_amazon_inventory_validates_against_the_official_model(app):
 def test_amazon_sales_and_traffic_report_follows_the_report_schema(app):
     headers = amazon_token(app)
     base = "/amazon/amazon_de/reports/2021-06-30"
-    spec = {"reportType": "GET_SALES_AND_TRAFFIC_REPORT", "dataStartTime": "2026-10-02",
-            "dataEndTime": "2026-10-03", "marketplaceIds": ["A1PA6795UKMFR9"],
-            "reportOptions": {"dateGranularity": "DAY", "asinGranularity": "SKU"}}  # fmt: skip
+    spec = {
+        "reportType": "GET_SALES_AND_TRAFFIC_REPORT",
+        "dataStartTime": "2026-10-02",
+        "dataEndTime": "2026-10-03",
+        "marketplaceIds": ["A1PA6795UKMFR9"],
+        "reportOptions": {"dateGranularity": "DAY", "asinGranularity": "SKU"},
+    }
     created = call(app, "POST", f"{base}/reports", headers=headers, body=spec)
     assert created.status == 202
     report_id = created.json()["reportId"]
-    statuses = [call(app, "GET", f"{base}/reports/{report_id}", headers=headers).json()
-                for _ in range(3)]  # fmt: skip
+    statuses = [
+        call(app, "GET", f"{base}/reports/{report_id}", headers=headers).json() for _ in range(3)
+    ]
     assert [s["processingStatus"] for s in statuses] == ["IN_QUEUE", "IN_PROGRESS", "DONE"]
     document = call(
         app, "GET", f"{base}/documents/{statuses[-1]['reportDocumentId']}", headers=headers
@@ -177,9 +193,13 @@ GRAPHQL_ONLY = {"currency_code", "total_discounts_set", "line_items", "processed
 
 
 def test_shopify_orders_use_shopifys_field_names_and_formats(app):
-    response = call(app, "POST", "/shops/shopify_us/admin/api/2025-01/graphql.json",
-                    headers={"x-shopify-access-token": "shpat_x"},
-                    body={"query": ORDER_QUERY})  # fmt: skip
+    response = call(
+        app,
+        "POST",
+        "/shops/shopify_us/admin/api/2025-01/graphql.json",
+        headers={"x-shopify-access-token": "shpat_x"},
+        body={"query": ORDER_QUERY},
+    )
     nodes = response.json()["data"]["orders"]["nodes"]
     rest = load("shopify", "orders.json")["orders"][0] | load("shopify", "order.json")["order"]
     for node in nodes:
@@ -250,14 +270,26 @@ def test_ga4_report_follows_the_response_schema(app):
     body = {
         "dateRanges": [{"startDate": "2026-10-01", "endDate": "yesterday"}],
         "dimensions": [{"name": "date"}, {"name": "sessionDefaultChannelGroup"}],
-        "metrics": [{"name": m} for m in ("sessions", "totalUsers", "addToCarts",
-                                          "ecommercePurchases", "purchaseRevenue")],
+        "metrics": [
+            {"name": m}
+            for m in (
+                "sessions",
+                "totalUsers",
+                "addToCarts",
+                "ecommercePurchases",
+                "purchaseRevenue",
+            )
+        ],
         "limit": request["limit"],
         "offset": request["offset"],
-    }  # fmt: skip
-    response = call(app, "POST", f"/ga4/ga4_shopify_us/v1beta/properties/"
-                    f"{property_id('ga4_shopify_us')}:runReport",
-                    headers={"authorization": "Bearer ya29.test"}, body=body)  # fmt: skip
+    }
+    response = call(
+        app,
+        "POST",
+        f"/ga4/ga4_shopify_us/v1beta/properties/{property_id('ga4_shopify_us')}:runReport",
+        headers={"authorization": "Bearer ya29.test"},
+        body=body,
+    )
     report = response.json()
     assert set(report) <= set(schema["RunReportResponse"]["properties"])
     example = load("ga4", "runReport_response_basics_example.json")

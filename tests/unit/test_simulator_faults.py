@@ -45,9 +45,13 @@ def shopify(app, after=None):
 
 
 def woo(app, page=1, per_page=10, **query):
-    return call(app, "GET", "/woo/woo_uk/wp-json/wc/v3/orders",
-                {"page": page, "per_page": per_page, "orderby": "modified", "order": "asc",
-                 **query}, WOO_AUTH)  # fmt: skip
+    return call(
+        app,
+        "GET",
+        "/woo/woo_uk/wp-json/wc/v3/orders",
+        {"page": page, "per_page": per_page, "orderby": "modified", "order": "asc", **query},
+        WOO_AUTH,
+    )
 
 
 def amazon_token(app) -> dict:
@@ -57,18 +61,30 @@ def amazon_token(app) -> dict:
 
 
 def amazon(app, headers, **query):
-    query = {"MarketplaceIds": "A1PA6795UKMFR9", "LastUpdatedAfter": "2026-10-02T00:00:00Z",
-             "MaxResultsPerPage": 10, **query}  # fmt: skip
+    query = {
+        "MarketplaceIds": "A1PA6795UKMFR9",
+        "LastUpdatedAfter": "2026-10-02T00:00:00Z",
+        "MaxResultsPerPage": 10,
+        **query,
+    }
     return call(app, "GET", "/amazon/amazon_de/orders/v0/orders", query, headers)
 
 
 def ga4(app, offset=0):
-    body = {"dateRanges": [{"startDate": "2026-10-01", "endDate": "2026-10-05"}],
-            "dimensions": [{"name": "date"}], "metrics": [{"name": "sessions"}],
-            "limit": 2, "offset": offset}  # fmt: skip
-    return call(app, "POST", f"/ga4/ga4_shopify_us/v1beta/properties/"
-                f"{property_id('ga4_shopify_us')}:runReport",
-                headers={"authorization": "Bearer ya29.test"}, body=body)  # fmt: skip
+    body = {
+        "dateRanges": [{"startDate": "2026-10-01", "endDate": "2026-10-05"}],
+        "dimensions": [{"name": "date"}],
+        "metrics": [{"name": "sessions"}],
+        "limit": 2,
+        "offset": offset,
+    }
+    return call(
+        app,
+        "POST",
+        f"/ga4/ga4_shopify_us/v1beta/properties/{property_id('ga4_shopify_us')}:runReport",
+        headers={"authorization": "Bearer ya29.test"},
+        body=body,
+    )
 
 
 def test_rate_limit_is_announced_the_way_each_channel_does(app):
@@ -95,12 +111,16 @@ def test_real_throttling_without_a_fault(app, world):
     try:
         assert "data" in shopify(app).json()
         answers = [shopify(app).json() for _ in range(5)]
-        assert any(a.get("errors", [{}])[0].get("extensions", {}).get("code") == "THROTTLED"
-                   for a in answers)  # fmt: skip
+        assert any(
+            a.get("errors", [{}])[0].get("extensions", {}).get("code") == "THROTTLED"
+            for a in answers
+        )
     finally:
         app.world.channels["shopify_us"].rate_limits.clear()
-    too_big = {"query": "{ orders(first: 250) { nodes { lineItems(first: 250) { nodes { id "
-               "variant { id } } } } } }"}  # fmt: skip
+    too_big = {
+        "query": "{ orders(first: 250) { nodes { lineItems(first: 250) { nodes { id "
+        "variant { id } } } } } }"
+    }
     answer = call(app, "POST", SHOPIFY, headers={"x-shopify-access-token": "x"}, body=too_big)
     assert answer.json()["errors"][0]["extensions"]["code"] == "MAX_COST_EXCEEDED"
 
@@ -130,9 +150,12 @@ def test_slow_responses_time_out_a_client(world):
 def test_malformed_page_is_not_json(app, channel):
     app.faults.add(Fault(channel, "malformed_page"))
     headers = amazon_token(app) if channel == "amazon_de" else None
-    answer = {"shopify_us": lambda: shopify(app), "woo_uk": lambda: woo(app),
-              "amazon_de": lambda: amazon(app, headers), "ga4_shopify_us": lambda: ga4(app)}[
-        channel]()  # fmt: skip
+    answer = {
+        "shopify_us": lambda: shopify(app),
+        "woo_uk": lambda: woo(app),
+        "amazon_de": lambda: amazon(app, headers),
+        "ga4_shopify_us": lambda: ga4(app),
+    }[channel]()
     assert answer.status == 200
     with pytest.raises(json.JSONDecodeError):
         json.loads(answer.body)
@@ -158,8 +181,7 @@ def test_updated_between_pages_makes_offset_paging_skip_a_record(app):
     def all_woo():
         ids, page = [], 1
         while True:
-            answer = woo(app, page=page, modified_after="2026-10-02T00:00:00",
-                         dates_are_gmt="true")  # fmt: skip
+            answer = woo(app, page=page, modified_after="2026-10-02T00:00:00", dates_are_gmt="true")
             ids += [o["id"] for o in answer.json()]
             if page >= int(answer.headers["X-WP-TotalPages"]):
                 return ids
@@ -273,5 +295,10 @@ def test_faults_are_switched_over_http(simulator):
     assert bad.status_code == 400 and "unknown fault" in bad.text
     assert httpx.delete(f"{base}/_simulator/faults").json() == {"faults": []}
     health = httpx.get(f"{base}/_simulator/health").json()
-    assert set(health["channels"].values()) == {"shopify", "amazon_sp", "woocommerce",
-                                                "pos_files", "ga4"}  # fmt: skip
+    assert set(health["channels"].values()) == {
+        "shopify",
+        "amazon_sp",
+        "woocommerce",
+        "pos_files",
+        "ga4",
+    }

@@ -214,6 +214,31 @@ class Customer:
     home_channel: str
 
 
+class Customers:
+    """The customer base; a `Customer` is built when asked for (there can be many)."""
+
+    def __init__(self, home: list[str], first, last, domain):
+        self.home, self.first, self.last, self.domain = home, first, last, domain
+
+    def __len__(self) -> int:
+        return len(self.home)
+
+    def __iter__(self):
+        return (self[i] for i in range(len(self)))
+
+    def __getitem__(self, i: int) -> Customer:
+        i = int(i)
+        first, last = FIRST_NAMES[self.first[i]], LAST_NAMES[self.last[i]]
+        return Customer(
+            index=i,
+            customer_id=6_000_000_000 + i * 17,
+            email=f"{first.lower()}.{last.lower()}{i}@{DOMAINS[self.domain[i]]}",
+            first_name=first,
+            last_name=last,
+            home_channel=self.home[i],
+        )
+
+
 @dataclass(frozen=True)
 class Replenishment:
     location: str
@@ -286,20 +311,14 @@ class World:
         self.customer_propensity = rng.gamma(0.6, 1.0, n)
         self.customer_lifetime = (30 + rng.exponential(240, n)).astype(np.int64)
         self.customer_first_day = np.full(n, -1, dtype=np.int64)
-        first = rng.integers(0, len(FIRST_NAMES), n)
-        last = rng.integers(0, len(LAST_NAMES), n)
-        domain = rng.integers(0, len(DOMAINS), n)
-        self.customers = [
-            Customer(
-                index=i,
-                customer_id=6_000_000_000 + i * 17,
-                email=f"{FIRST_NAMES[first[i]].lower()}.{LAST_NAMES[last[i]].lower()}{i}"
-                f"@{DOMAINS[domain[i]]}",
-                first_name=FIRST_NAMES[first[i]],
-                last_name=LAST_NAMES[last[i]],
-                home_channel=self.sales_channels[self.customer_home[i]].channel_id,
-            )
-            for i in range(n)
+        self.customers = Customers(
+            home=[self.sales_channels[h].channel_id for h in self.customer_home],
+            first=rng.integers(0, len(FIRST_NAMES), n),
+            last=rng.integers(0, len(LAST_NAMES), n),
+            domain=rng.integers(0, len(DOMAINS), n),
+        )
+        self._home_index = [
+            np.flatnonzero(self.customer_home == c) for c in range(len(self.sales_channels))
         ]
 
     # -- generation ---------------------------------------------------------------------
@@ -614,15 +633,24 @@ class World:
         first = self.customer_first_day
         alive = (first < 0) | (k - first <= self.customer_lifetime)
         base = self.customer_propensity * alive
+        # A customer buys on their home channel, and at 12% of that rate elsewhere: draw
+        # from the mixture "anyone × 0.12" + "home customers × 0.88" (two cumulative sums).
+        everyone = np.cumsum(base)
         for c, channel in enumerate(self.sales_channels):
             mask = known & (o_channel == self.channel_list.index(channel))
             count = int(mask.sum())
-            if not count:
+            home = self._home_index[c]
+            if not count or not len(home):
                 continue
-            weights = base * np.where(self.customer_home == c, 1.0, 0.12)
-            cumulative = np.cumsum(weights)
-            picks = np.searchsorted(cumulative, rng.random(count) * cumulative[-1], side="right")
-            customer[mask] = np.minimum(picks, len(weights) - 1)
+            at_home = np.cumsum(base[home])
+            mass_all, mass_home = 0.12 * everyone[-1], 0.88 * at_home[-1]
+            u = rng.random(count) * (mass_all + mass_home)
+            anywhere = u < mass_all
+            picks = np.empty(count, dtype=np.int64)
+            picks[anywhere] = np.searchsorted(everyone, u[anywhere] / 0.12, side="right")
+            homed = np.searchsorted(at_home, (u[~anywhere] - mass_all) / 0.88, side="right")
+            picks[~anywhere] = home[np.minimum(homed, len(home) - 1)]
+            customer[mask] = np.minimum(picks, len(base) - 1)
         new = customer[(customer >= 0)]
         new = new[first[new] < 0]
         first[new] = k
