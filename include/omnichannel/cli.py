@@ -11,7 +11,7 @@ from datetime import date
 
 from omnichannel import __version__
 
-TRUTH_TABLES = ("daily", "sku_daily", "inventory", "fx", "catalogue")
+TRUTH_TABLES = ("daily", "sku_daily", "inventory", "replenishments", "fx", "catalogue")
 
 
 def _cmd_warehouse(args) -> int:
@@ -129,7 +129,8 @@ def _cmd_simulate(args) -> int:
         print(f"  fault: {fault}", flush=True)
     try:
         while True:
-            time.sleep(3600)
+            time.sleep(60)
+            simulator.app.drop_files()  # on wall-clock time, exports appear every morning
     except KeyboardInterrupt:
         simulator.stop()
     return 0

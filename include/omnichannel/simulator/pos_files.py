@@ -203,6 +203,8 @@ def drop(world: World, channel, root: Path, now: datetime, faults=()) -> list[Pa
             due = datetime.combine(day + timedelta(days=1), time(DROP_HOUR), tz) + delay
             if due > now:
                 break
+            if not fault and (folder / file_name("sales", point.point_id, day)).exists():
+                continue  # dropped before (a served world calls this every minute)
             for name, content in exports(world, point.index, day).items():
                 if fault == "corrupt_file" and name.startswith("sales_"):
                     content = content[: max(1, len(content) * 2 // 3)]

@@ -13,6 +13,8 @@ Tables (`omni simulate truth --table NAME`):
   tax, shipping as charged; sessions: web sessions (GA4), marketplace sessions, store footfall
 - sku_daily: per channel, SKU and local day: units sold, true demand (uncensored), lost units
 - inventory: per location, SKU and day: units on hand at the end of the day
+- replenishments: purchase orders placed in the span: location, SKU, quantity, ordered
+  and arrival dates (late deliveries included)
 - fx: per day and currency: USD per unit
 - catalogue: the SKU master with every channel's ids (the crosswalk a pipeline must rebuild)
 """
@@ -44,7 +46,7 @@ TRUTH_COLUMNS = (
     "shipping",
     "sessions",
 )
-TABLES = ("daily", "sku_daily", "inventory", "fx", "catalogue")
+TABLES = ("daily", "sku_daily", "inventory", "replenishments", "fx", "catalogue")
 
 
 @dataclass(frozen=True)
@@ -159,6 +161,14 @@ def inventory(world: World, start: date, end: date) -> list[tuple]:
     return rows
 
 
+def replenishments(world: World, start: date, end: date) -> list[tuple]:
+    return [
+        (r.location, r.sku, r.quantity, r.ordered_on.isoformat(), r.arrives_on.isoformat())
+        for r in world.replenishments
+        if start <= r.ordered_on <= end
+    ]
+
+
 def fx(world: World, start: date, end: date) -> list[tuple]:
     rows = []
     for day in _days(start, end):
@@ -201,6 +211,7 @@ def catalogue(world: World) -> list[tuple]:
 HEADERS = {
     "sku_daily": ("channel_id", "sku", "date", "units_sold", "demand_units", "lost_units"),
     "inventory": ("location_id", "sku", "date", "on_hand"),
+    "replenishments": ("location_id", "sku", "quantity", "ordered_on", "arrives_on"),
     "fx": ("date", "currency", "usd_per_unit"),
     "catalogue": (
         "sku",
@@ -224,6 +235,7 @@ def truth_table(world: World, table: str, start: date, end: date) -> str:
     rows = {
         "sku_daily": lambda: sku_daily(world, start, end),
         "inventory": lambda: inventory(world, start, end),
+        "replenishments": lambda: replenishments(world, start, end),
         "fx": lambda: fx(world, start, end),
         "catalogue": lambda: catalogue(world),
     }[table]()

@@ -314,7 +314,7 @@ def order_json(ctx, i: int, updated: int | None = None) -> dict:
         "total": _money(order.total),
         "total_tax": _money(order.tax),
         "prices_include_tax": included,
-        "customer_id": (customer.customer_id % 100_000) if customer else 0,
+        "customer_id": customer.index + 1 if customer else 0,  # 0: a guest
         "customer_ip_address": "",
         "customer_user_agent": "",
         "customer_note": "Please leave at the door" if state.edited_at else "",
