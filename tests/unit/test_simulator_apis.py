@@ -120,6 +120,11 @@ def test_amazon_orders_pages_visit_every_order_once(app, world):
     )
     stamps = [o["LastUpdateDate"] for o in orders]
     assert stamps == sorted(stamps)
+    canceled = amazon_orders(
+        app, headers, LastUpdatedAfter="2026-10-01T00:00:00Z", OrderStatuses="Canceled"
+    )
+    assert canceled and {o["OrderStatus"] for o in canceled} == {"Canceled"}
+    assert len(canceled) == sum(o["OrderStatus"] == "Canceled" for o in orders)
 
 
 def test_amazon_inventory_pages_cover_every_listed_sku_once(app, world):

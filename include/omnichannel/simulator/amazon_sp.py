@@ -276,6 +276,8 @@ def _get_orders(ctx, request, match):
             return error(400, "InvalidInput", "MaxResultsPerPage must be between 1 and 100.")
         params["size"] = size
         params["markets"] = request.arg("MarketplaceIds").split(",")
+        if request.arg("OrderStatuses"):
+            params["statuses"] = request.arg("OrderStatuses").split(",")
     if marketplace_id(channel) not in params.get("markets", []):
         return Response.of(200, {"payload": {"Orders": []}})
     # Amazon requires Before ≤ now - 2 minutes; the simulator caps it at now.
@@ -292,6 +294,8 @@ def _get_orders(ctx, request, match):
         upper = min(params.get("CreatedBefore", before_cap), before_cap)
         keep &= (created >= params["CreatedAfter"]) & (created < upper)
         keys = (created, world.orders.order_id[index])
+    if "statuses" in params:
+        keep &= np.isin(statuses(world.orders, index, ctx.now_ts), params["statuses"])
     index, keys = index[keep], tuple(k[keep] for k in keys)
     after = tuple(params["after"]) if "after" in params else None
     overlap = 1 if ctx.data_fault("duplicates") and after else 0
@@ -313,6 +317,14 @@ def _get_orders(ctx, request, match):
         payload["NextToken"] = encode_token({**params, "after": list(page.keys[-1])})
     payload["LastUpdatedBefore" if "LastUpdatedAfter" in params else "CreatedBefore"] = iso(upper)
     return Response.of(200, {"payload": payload})
+
+
+def statuses(o, index: np.ndarray, now: int) -> np.ndarray:
+    """OrderStatus of many orders at `now` (see `order_status`)."""
+    out = np.where(now - o.created[index] < 1800, "Pending", "Unshipped").astype(object)
+    out[o.fulfilled[index] < now] = "Shipped"
+    out[o.cancelled[index] < now] = "Canceled"
+    return out
 
 
 def order_status(o, i: int, now: int) -> str:
