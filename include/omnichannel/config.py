@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -44,6 +44,7 @@ class ChannelConfig:
     page_size: int
     streams: tuple[str, ...]
     landing_path: str = ""
+    options: dict = field(default_factory=dict)  # kind-specific: marketplace_id, property_id
 
     @property
     def tz(self) -> ZoneInfo:
@@ -130,7 +131,20 @@ def _parse_channel(path: Path, index: int, entry: object) -> ChannelConfig:
         page_size=page_size,
         streams=streams,
         landing_path=str(entry.get("landing_path", "")),
+        options=_options(where, kind, entry.get("options") or {}),
     )
+
+
+REQUIRED_OPTIONS = {"amazon_sp": ("marketplace_id",), "ga4": ("property_id",)}
+
+
+def _options(where: str, kind: str, options: object) -> dict:
+    if not isinstance(options, dict):
+        raise ConfigError(f"{where}: options must be a mapping")
+    missing = [o for o in REQUIRED_OPTIONS.get(kind, ()) if o not in options]
+    if missing:
+        raise ConfigError(f"{where}: kind {kind!r} needs options: {', '.join(missing)}")
+    return {str(k): str(v) for k, v in options.items()}
 
 
 def _positive_int(where: str, entry: dict, key: str, default: int, allow_zero=False) -> int:

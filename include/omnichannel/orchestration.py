@@ -16,7 +16,7 @@ from airflow.sdk.exceptions import AirflowFailException, AirflowNotFoundExceptio
 
 from omnichannel import paths
 from omnichannel.channels import extracted_streams
-from omnichannel.channels.shopify import Credentials
+from omnichannel.channels.base import Credentials
 from omnichannel.config import ChannelConfig, ChannelsConfig
 
 log = logging.getLogger(__name__)
@@ -50,12 +50,12 @@ def credentials_for(channel: ChannelConfig) -> Credentials:
             channel.connection_id,
             channel.base_url,
         )
-        return Credentials(channel.base_url, "")
+        return Credentials(channel.base_url)
     host = conn.host or channel.base_url
     if "://" not in host:
         port = f":{conn.port}" if conn.port else ""
         host = f"{conn.schema or 'https'}://{host}{port}"
-    return Credentials(host, conn.password or "")
+    return Credentials(host, conn.password or "", conn.login or "", conn.extra_dejson or {})
 
 
 def _interval(context):

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from omnichannel import warehouse
 from omnichannel.channels import KINDS, stream_spec
-from omnichannel.channels.shopify import Credentials
+from omnichannel.channels.base import Credentials
 from omnichannel.config import ChannelConfig
 from omnichannel.load import ledger, publish, schema
 from omnichannel.load.copy import land_page

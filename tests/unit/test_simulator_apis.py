@@ -15,9 +15,10 @@ import pytest
 
 from omnichannel.channels.shopify import Credentials, ShopifyClient
 from omnichannel.simulator import pos_files
-from omnichannel.simulator.ga4 import property_id
 from omnichannel.simulator.server import Request, SimulatorApp
 from omnichannel.simulator.truth import daily_truth, end_of_local_day
+
+PROPERTY = "351234567"  # options.property_id of ga4_shopify_us in channels.yml
 
 DAY = date(2026, 10, 3)
 LAST = date(2026, 10, 20)  # refunds of DAY are known by then
@@ -213,7 +214,7 @@ def test_shopify_products_and_inventory_levels_page_once(app, world):
 
 def test_ga4_limit_and_offset_visit_every_row_once(app):
     rows, offset = [], 0
-    path = f"/ga4/ga4_shopify_us/v1beta/properties/{property_id('ga4_shopify_us')}:runReport"
+    path = f"/ga4/ga4_shopify_us/v1beta/properties/{PROPERTY}:runReport"
     while True:
         body = {
             "dateRanges": [{"startDate": "2026-10-01", "endDate": "2026-10-15"}],
@@ -380,7 +381,7 @@ def test_store_files_of_a_day_add_up_to_the_truth(world, truth, tmp_path):
 
 
 def test_ga4_sessions_and_purchases_are_the_worlds(app, world, truth):
-    path = f"/ga4/ga4_shopify_us/v1beta/properties/{property_id('ga4_shopify_us')}:runReport"
+    path = f"/ga4/ga4_shopify_us/v1beta/properties/{PROPERTY}:runReport"
     body = {
         "dateRanges": [{"startDate": DAY.isoformat(), "endDate": DAY.isoformat()}],
         "metrics": [{"name": "sessions"}, {"name": "ecommercePurchases"}],
@@ -404,7 +405,7 @@ def test_same_seed_gives_byte_identical_responses(world, channels):
         ("GET", "/woo/woo_uk/wp-json/wc/v3/orders", {"per_page": 20}, WOO_AUTH, b""),
         (
             "POST",
-            f"/ga4/ga4_shopify_us/v1beta/properties/{property_id('ga4_shopify_us')}:runReport",
+            f"/ga4/ga4_shopify_us/v1beta/properties/{PROPERTY}:runReport",
             {},
             {"authorization": "Bearer ya29.test"},
             json.dumps(

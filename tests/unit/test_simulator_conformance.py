@@ -15,8 +15,9 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from omnichannel.simulator.ga4 import property_id
 from omnichannel.simulator.server import Request, SimulatorApp
+
+PROPERTY = "351234567"  # options.property_id of ga4_shopify_us in channels.yml
 
 CONFORMANCE = Path(__file__).resolve().parents[1] / "conformance"  # copies, see SOURCES.md
 NOW = datetime(2026, 10, 9, 12, tzinfo=UTC)
@@ -286,7 +287,7 @@ def test_ga4_report_follows_the_response_schema(app):
     response = call(
         app,
         "POST",
-        f"/ga4/ga4_shopify_us/v1beta/properties/{property_id('ga4_shopify_us')}:runReport",
+        f"/ga4/ga4_shopify_us/v1beta/properties/{PROPERTY}:runReport",
         headers={"authorization": "Bearer ya29.test"},
         body=body,
     )

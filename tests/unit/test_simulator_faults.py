@@ -10,9 +10,10 @@ import pytest
 
 from omnichannel.simulator import pos_files
 from omnichannel.simulator.faults import FAULTS, Fault, FaultBook, FaultError
-from omnichannel.simulator.ga4 import property_id
 from omnichannel.simulator.server import Request, SimulatorApp
 from omnichannel.simulator.spec import fault_profile
+
+PROPERTY = "351234567"  # options.property_id of ga4_shopify_us in channels.yml
 
 NOW = datetime(2026, 10, 9, 12, tzinfo=UTC)
 WOO_AUTH = {"authorization": "Basic " + base64.b64encode(b"ck_t:cs_t").decode()}
@@ -81,7 +82,7 @@ def ga4(app, offset=0):
     return call(
         app,
         "POST",
-        f"/ga4/ga4_shopify_us/v1beta/properties/{property_id('ga4_shopify_us')}:runReport",
+        f"/ga4/ga4_shopify_us/v1beta/properties/{PROPERTY}:runReport",
         headers={"authorization": "Bearer ya29.test"},
         body=body,
     )

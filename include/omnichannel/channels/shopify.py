@@ -10,13 +10,15 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 
 import httpx
 
+from omnichannel.channels.base import Credentials
 from omnichannel.streams import Column, ExtractError, Page, StreamSpec
+
+__all__ = ["Credentials", "ShopifyClient", "STREAMS", "make_client"]
 
 API_VERSION = "2025-01"
 # Nested pages fetched with each order. Shopify prices a query before running it
@@ -107,12 +109,6 @@ ORDERS = StreamSpec(
 )
 
 STREAMS = {"orders": ORDERS}
-
-
-@dataclass(frozen=True)
-class Credentials:
-    base_url: str  # https://<shop>.myshopify.com (or the simulator's shop URL)
-    access_token: str
 
 
 class ShopifyClient:

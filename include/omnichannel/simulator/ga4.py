@@ -62,7 +62,7 @@ def handle(ctx, request, rest: str):
             "credential. Expected OAuth 2 access token, login cookie or other valid "
             "authentication credential.",
         )
-    if match["property"] != property_id(ctx.channel.channel_id):
+    if match["property"] != (ctx.channel.property_id or property_id(ctx.channel.channel_id)):
         return _error(
             403,
             "PERMISSION_DENIED",

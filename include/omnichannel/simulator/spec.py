@@ -57,6 +57,7 @@ class WorldChannel:
     shipping_fee: str = "4.95"
     free_shipping_from: str = "50.00"
     marketplace_id: str = ""  # amazon_sp
+    property_id: str = ""  # ga4
     traffic_of: str = ""  # ga4: the web channel whose traffic this property measures
     behaviour: dict = field(default_factory=dict)  # overrides of KIND_DEFAULTS
     rate_limits: dict = field(default_factory=dict)  # API throttling (see the kind's module)
@@ -155,6 +156,9 @@ def _channel(c, extra: dict, path: Path, start: date) -> WorldChannel:
     if bad:
         raise ConfigError(f"{where}: unknown field(s) {', '.join(bad)}")
     fields = {k: v for k, v in extra.items() if k != "stores"}
+    for option in ("marketplace_id", "property_id"):  # as the channel config names them
+        if option in c.options:
+            fields.setdefault(option, c.options[option])
     for key in ("tax_rate", "shipping_fee", "free_shipping_from"):
         if key in fields:
             fields[key] = str(fields[key])

@@ -1,0 +1,122 @@
+"""What every channel kind shares: credentials, and HTTP with timeouts, retries and backoff.
+
+A connector (one module per kind) offers `STREAMS` (StreamSpec per stream),
+`make_client(channel, credentials)` and a client with `iter_pages(stream, since, until)`
+and `close()`. Errors are `ExtractError`s naming channel, stream and page.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import httpx
+
+from omnichannel.streams import ExtractError
+
+RETRY_STATUSES = (429, 500, 502, 503, 504)
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """From the channel's Airflow connection: host, login, password (the secret), extra."""
+
+    base_url: str
+    secret: str = ""
+    login: str = ""
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def access_token(self) -> str:  # Shopify's name for the secret
+        return self.secret
+
+
+def iso_z(ts: datetime) -> str:
+    return ts.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("Retry-After")
+    try:
+        return max(0.0, float(value)) if value is not None else None
+    except ValueError:
+        return None
+
+
+class HttpSource:
+    """An HTTP client that retries what is worth retrying, and says where it failed."""
+
+    def __init__(
+        self,
+        channel_id: str,
+        *,
+        headers: dict | None = None,
+        auth=None,
+        timeout: float = 30.0,
+        max_attempts: int = 6,
+        max_backoff: float = 30.0,
+    ):
+        self.channel_id = channel_id
+        self.max_attempts = max_attempts
+        self.max_backoff = max_backoff
+        self.http = httpx.Client(
+            timeout=httpx.Timeout(timeout, connect=10.0),
+            headers={"Accept": "application/json", **(headers or {})},
+            auth=auth,
+        )
+
+    def close(self) -> None:
+        self.http.close()
+
+    def request(self, stream: str, page: int | None, method: str, url: str, **kwargs):
+        """The response of a request, after retries on transport errors, 429 and 5xx."""
+        for attempt in range(1, self.max_attempts + 1):
+            wait = None
+            try:
+                response = self.http.request(method, url, **kwargs)
+            except httpx.TransportError as exc:  # includes timeouts
+                reason = f"transport error: {type(exc).__name__}: {exc}"
+            else:
+                if response.status_code not in RETRY_STATUSES:
+                    if response.status_code >= 400:
+                        raise ExtractError(
+                            self.channel_id, stream, page,
+                            f"HTTP {response.status_code}: {response.text[:300]}",
+                        )  # fmt: skip
+                    return response
+                reason = f"HTTP {response.status_code}"
+                wait = retry_after(response)
+                if wait is None and response.status_code == 429:
+                    wait = self.throttle_wait(response)
+            if attempt == self.max_attempts:
+                raise ExtractError(
+                    self.channel_id, stream, page, f"gave up after {attempt} attempts: {reason}"
+                )
+            backoff = wait if wait is not None else 0.5 * 2 ** (attempt - 1)
+            time.sleep(min(backoff, self.max_backoff))
+        raise AssertionError("unreachable")
+
+    def throttle_wait(self, response: httpx.Response) -> float | None:
+        """Seconds to wait on a 429 without Retry-After (a kind may read its own headers)."""
+        return None
+
+    def json(self, stream: str, page: int | None, response: httpx.Response):
+        try:
+            return json.loads(response.content)
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise ExtractError(
+                self.channel_id, stream, page,
+                f"malformed page: body is not valid JSON ({exc}); "
+                f"{len(response.content)} bytes received",
+            ) from exc  # fmt: skip
+
+
+def text(value) -> str | None:
+    """A value as landing text (None stays None; money stays the string it was sent as)."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
