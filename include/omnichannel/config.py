@@ -17,7 +17,7 @@ from omnichannel.paths import config_dir
 KNOWN_KINDS = {
     "shopify": ("orders", "products", "inventory"),
     "amazon_sp": ("orders", "order_items", "inventory", "sales_traffic"),
-    "woocommerce": ("orders", "products"),
+    "woocommerce": ("orders", "refunds", "products"),
     "pos_files": ("sales", "stock", "footfall"),
     "ga4": ("traffic",),
 }

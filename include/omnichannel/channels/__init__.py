@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-from omnichannel.channels import shopify
+from omnichannel.channels import amazon_sp, ga4, pos_files, shopify, woocommerce
 
-KINDS = {"shopify": shopify}
+KINDS = {
+    "shopify": shopify,
+    "amazon_sp": amazon_sp,
+    "woocommerce": woocommerce,
+    "pos_files": pos_files,
+    "ga4": ga4,
+}
 
 
 def stream_spec(kind: str, stream: str):

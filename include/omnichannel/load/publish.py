@@ -1,4 +1,8 @@
-"""Publish a gated batch into raw (keyed merge, latest version wins) or hold it in quarantine."""
+"""Publish a gated batch into raw (keyed merge, latest version wins) or hold it in quarantine.
+
+A version replaces the published one when its cursor is later, or when the cursor is the
+same and the content differs (a report day re-read after the source revised it); the same
+content again changes nothing, so re-running an interval is a no-op."""
 
 from __future__ import annotations
 
@@ -66,7 +70,9 @@ def publish(conn: psycopg.Connection, spec: StreamSpec, batch_id: int) -> ledger
             insert into raw.{table} ({cols})
             select distinct on ({key}) {cols} from batch_versions order by {key}, {cursor} desc
             on conflict ({key}) do update set {updates}
-            where raw.{table}.{cursor} < excluded.{cursor}""").format(
+            where raw.{table}.{cursor} < excluded.{cursor}
+               or (raw.{table}.{cursor} = excluded.{cursor}
+                   and raw.{table}.payload is distinct from excluded.payload)""").format(
                 table=table, cols=cols, key=key, cursor=cursor, updates=updates
             )
         )

@@ -98,9 +98,10 @@ def ensure_stream_tables(conn: psycopg.Connection, spec: StreamSpec) -> None:
         for c in spec.columns
     )
     key = sql.SQL(", ").join(sql.Identifier(k) for k in ("channel_id", *spec.key))
-    history_key = sql.SQL(", ").join(
-        sql.Identifier(k) for k in ("channel_id", *spec.key, spec.cursor)
-    )
+    versioned = ("channel_id", *spec.key)
+    if spec.cursor not in spec.key:  # report streams are keyed by their cursor (the day)
+        versioned += (spec.cursor,)
+    history_key = sql.SQL(", ").join(sql.Identifier(k) for k in versioned)
     table = spec.table
     statements = [
         sql.SQL("""create table if not exists landing.{t} (
