@@ -82,12 +82,17 @@ def local_day_interval(day: date, timezone):
     return Interval(start, datetime.combine(day + timedelta(days=1), time(0), timezone))
 
 
-@pytest.fixture
-def clean_warehouse():
-    """Empty library tables and marts of the test database."""
+def reset_warehouse() -> None:
+    """Drop the library tables and marts of the test database."""
     from omnichannel import warehouse
 
     with warehouse.connect(autocommit=True) as conn:
         for schema in ("landing", "raw", "quarantine", "ops", "staging", "marts"):
             conn.execute(sql.SQL("drop schema if exists {} cascade").format(sql.Identifier(schema)))
+
+
+@pytest.fixture
+def clean_warehouse():
+    """Empty library tables and marts of the test database."""
+    reset_warehouse()
     yield

@@ -4,9 +4,9 @@ with from_orders as (
         channel_id,
         order_date,
         sum(gross_merchandise_value) as gmv,
-        sum(net_revenue) as net_revenue,
+        sum(net_merchandise - refunds) as net_revenue,
         count(*) as orders_count
-    from {{ ref('stg_shopify__orders') }}
+    from {{ ref('int_orders_unioned') }}
     where not is_cancelled
     group by channel_id, order_date
 )

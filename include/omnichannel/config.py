@@ -16,7 +16,7 @@ from omnichannel.paths import config_dir
 # extracts today is decided by the connectors in omnichannel.channels (`extracted_streams`).
 KNOWN_KINDS = {
     "shopify": ("orders", "products", "inventory"),
-    "amazon_sp": ("orders", "order_items", "inventory", "sales_traffic"),
+    "amazon_sp": ("orders", "order_items", "refunds", "inventory", "sales_traffic"),
     "woocommerce": ("orders", "refunds", "products"),
     "pos_files": ("sales", "stock", "footfall"),
     "ga4": ("traffic",),

@@ -56,6 +56,13 @@ def local_midnight(day: date, channel: ChannelConfig) -> datetime:
     return datetime.combine(day, time(0), channel.tz)
 
 
+def interval_end(channel: ChannelConfig, after: datetime) -> datetime:
+    """The channel's first schedule tick at or after `after` (its local cron)."""
+    from croniter import croniter
+
+    return croniter(channel.schedule, after - timedelta(seconds=1)).get_next(datetime)
+
+
 def load_dags() -> dict:
     from airflow.dag_processing.dagbag import DagBag
 
@@ -114,7 +121,7 @@ def run_demo(days: int, seed: int, echo=print, reset: bool = False) -> DemoResul
             for channel in extracted:
                 if day < channel.start_date:
                     continue
-                end = local_midnight(day + timedelta(days=1), channel)
+                end = interval_end(channel, local_midnight(day + timedelta(days=1), channel))
                 simulator.set_clock(end)
                 echo(f"extract  {channel.channel_id} {day} (simulator clock {end.isoformat()})")
                 # dag.test() takes the interval that ends at the logical date it is given

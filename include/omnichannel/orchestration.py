@@ -151,7 +151,16 @@ def build_transform_dag(config: ChannelsConfig) -> DAG:
         default_args={**DEFAULT_ARGS, "retries": 1},
         tags=["transform", "dbt"],
     ) as dag:
-        DbtTaskGroup(
+
+        @task(task_id="prepare_raw_tables")
+        def prepare_raw_tables() -> None:
+            """Raw tables of every configured stream exist (empty until first published),
+            so dbt can build the models of a channel not extracted yet."""
+            from omnichannel.pipeline import prepare_all
+
+            prepare_all(config)
+
+        dbt = DbtTaskGroup(
             group_id="dbt",
             project_config=ProjectConfig(
                 project, manifest_path=manifest, install_dbt_deps=False, partial_parse=True
@@ -176,6 +185,7 @@ def build_transform_dag(config: ChannelsConfig) -> DAG:
             ),
             operator_args={"install_deps": False},
         )
+        prepare_raw_tables() >> dbt
     return dag
 
 

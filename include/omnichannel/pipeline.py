@@ -56,6 +56,18 @@ def prepare(channel: ChannelConfig, stream: str) -> None:
         schema.ensure_stream_tables(conn, stream_spec(channel.kind, stream))
 
 
+def prepare_all(config) -> None:
+    """Ledger, landing and raw tables of every stream of every configured channel."""
+    from omnichannel.channels import extracted_streams
+
+    with warehouse.connect(autocommit=True) as conn:
+        schema.ensure_base(conn)
+        schema.sync_channels(conn, list(config.channels))
+        for channel in config.channels:
+            for stream in extracted_streams(channel):
+                schema.ensure_stream_tables(conn, stream_spec(channel.kind, stream))
+
+
 def extract_and_land(
     channel: ChannelConfig,
     stream: str,

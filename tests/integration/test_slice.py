@@ -33,6 +33,10 @@ def run_days(simulator, shop, days: int, first: date = FIRST):
 
 
 def dbt_build() -> None:
+    from omnichannel.config import load_channels
+    from omnichannel.pipeline import prepare_all
+
+    prepare_all(load_channels())  # raw tables of channels this test does not load
     project = paths.dbt_project_dir()
     dbt = str(Path(sys.executable).with_name("dbt"))
     result = subprocess.run(

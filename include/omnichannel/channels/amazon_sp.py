@@ -99,8 +99,15 @@ SALES_TRAFFIC = StreamSpec(
     channel_kind="amazon_sp",
     stream="sales_traffic",
     key=("report_date",),
-    cursor="report_date",
+    cursor="as_of",
     columns=(
+        Column(
+            "as_of",
+            TS,
+            "End of the interval the report was read for; the cursor (later "
+            "reads of a day replace earlier ones: shipments and refunds keep coming)",
+            False,
+        ),
         Column("report_date", "date", "Marketplace day of the figures", False),
         Column("ordered_product_sales", MONEY, "orderedProductSales (all orders placed)"),
         Column("currency", "text", "Currency of the amounts"),
@@ -116,7 +123,23 @@ SALES_TRAFFIC = StreamSpec(
         Column("unit_session_percentage", "numeric(6,2)", "unitSessionPercentage"),
     ),
 )
-STREAMS = {s.stream: s for s in (ORDERS, ORDER_ITEMS, INVENTORY, SALES_TRAFFIC)}
+REFUNDS = StreamSpec(
+    channel_kind="amazon_sp",
+    stream="refunds",
+    key=("amazon_order_id", "adjustment_item_id", "posted_date"),
+    cursor="posted_date",
+    columns=(
+        Column("amazon_order_id", "text", "The refunded order", False),
+        Column("adjustment_item_id", "text", "OrderAdjustmentItemId of the refunded item", False),
+        Column("posted_date", TS, "When the refund was posted (UTC); the cursor", False),
+        Column("seller_sku", "text", "Seller SKU of the refunded item"),
+        Column("quantity", "integer", "Units refunded"),
+        Column("principal", MONEY, "Principal charge adjustment (negative; VAT inside in the EU)"),
+        Column("tax", MONEY, "Tax charge adjustment (negative)"),
+        Column("currency", "text", "Currency of the amounts"),
+    ),
+)
+STREAMS = {s.stream: s for s in (ORDERS, ORDER_ITEMS, REFUNDS, INVENTORY, SALES_TRAFFIC)}
 REPORTS = "/reports/2021-06-30"
 
 
@@ -169,6 +192,8 @@ class AmazonClient(HttpSource):
             yield from self._inventory(stream, until)
         elif stream == "sales_traffic":
             yield from self._sales_traffic(stream, since, until)
+        elif stream == "refunds":
+            yield from self._refunds(stream, since, until)
         else:
             raise ExtractError(self.channel_id, stream, None, "stream not supported by amazon_sp")
 
@@ -212,11 +237,39 @@ class AmazonClient(HttpSource):
             if not token:
                 return records
 
+    def _refunds(self, stream: str, since: datetime, until: datetime) -> Iterator[Page]:
+        params = {
+            "PostedAfter": iso_z(since),
+            "PostedBefore": iso_z(until),
+            "MaxResultsPerPage": self.page_size,
+        }
+        number = 0
+        while True:
+            number += 1
+            body = self.get(stream, number, "/finances/v0/financialEvents", params)
+            try:
+                payload = body["payload"]
+                events = (payload.get("FinancialEvents") or {}).get("RefundEventList") or []
+                records = [r for event in events for r in flatten_refund(event)]
+            except (KeyError, TypeError) as exc:
+                raise ExtractError(
+                    self.channel_id, stream, number, f"unexpected response shape: missing {exc}"
+                ) from exc
+            token = payload.get("NextToken")
+            yield Page(number, records, token)
+            if not token:
+                return
+            params = {"NextToken": token}
+
     def _inventory(self, stream: str, until: datetime) -> Iterator[Page]:
         # the snapshot stands for the interval's end, so a re-run gives the same records
         day = (until - timedelta(seconds=1)).astimezone(self.channel.tz).date()
-        params = {"details": "true", "granularityType": "Marketplace",
-                  "granularityId": self.marketplace, "marketplaceIds": self.marketplace}  # fmt: skip
+        params = {
+            "details": "true",
+            "granularityType": "Marketplace",
+            "granularityId": self.marketplace,
+            "marketplaceIds": self.marketplace,
+        }
         number = 0
         while True:
             number += 1
@@ -241,7 +294,9 @@ class AmazonClient(HttpSource):
         for number, day in enumerate(_days(first, last), start=1):
             document = self._report(stream, number, day)
             try:
-                records = [flatten_sales_traffic(row) for row in document["salesAndTrafficByDate"]]
+                records = [
+                    flatten_sales_traffic(row, until) for row in document["salesAndTrafficByDate"]
+                ]
             except (KeyError, TypeError) as exc:
                 raise ExtractError(
                     self.channel_id, stream, number, f"report document lacks {exc}"
@@ -249,9 +304,13 @@ class AmazonClient(HttpSource):
             yield Page(number, records, day.isoformat())
 
     def _report(self, stream: str, number: int, day: date) -> dict:
-        spec = {"reportType": "GET_SALES_AND_TRAFFIC_REPORT", "marketplaceIds": [self.marketplace],
-                "dataStartTime": day.isoformat(), "dataEndTime": day.isoformat(),
-                "reportOptions": {"dateGranularity": "DAY", "asinGranularity": "SKU"}}  # fmt: skip
+        spec = {
+            "reportType": "GET_SALES_AND_TRAFFIC_REPORT",
+            "marketplaceIds": [self.marketplace],
+            "dataStartTime": day.isoformat(),
+            "dataEndTime": day.isoformat(),
+            "reportOptions": {"dateGranularity": "DAY", "asinGranularity": "SKU"},
+        }
         if self.token is None:
             self._authorise(stream)
         created = self.request(stream, number, "POST", f"{self.base}{REPORTS}/reports", json=spec)
@@ -326,6 +385,37 @@ def flatten_item(order: dict, item: dict) -> dict:
     }
 
 
+def flatten_refund(event: dict) -> list[dict]:
+    records = []
+    for item in event.get("ShipmentItemAdjustmentList") or []:
+        charges = {c["ChargeType"]: c["ChargeAmount"] for c in item["ItemChargeAdjustmentList"]}
+        principal = charges.get("Principal") or {}
+        records.append(
+            {
+                "amazon_order_id": event["AmazonOrderId"],
+                "adjustment_item_id": item["OrderAdjustmentItemId"],
+                "posted_date": event["PostedDate"],
+                "seller_sku": item.get("SellerSKU"),
+                "quantity": text(item.get("QuantityShipped")),
+                "principal": _amount(principal.get("CurrencyAmount")),
+                "tax": _amount((charges.get("Tax") or {}).get("CurrencyAmount")),
+                "currency": principal.get("CurrencyCode"),
+                "payload": {
+                    **{k: v for k, v in event.items() if k != "ShipmentItemAdjustmentList"},
+                    "item": item,
+                },
+            }
+        )
+    return records
+
+
+def _amount(value) -> str | None:
+    """A Finances API amount (a JSON number) as an exact decimal string."""
+    if value is None:
+        return None
+    return f"{Decimal(str(value)):.2f}"
+
+
 def flatten_inventory(summary: dict, day: date, read_at: datetime) -> dict:
     details = summary.get("inventoryDetails") or {}
     inbound = sum(
@@ -352,11 +442,12 @@ def flatten_inventory(summary: dict, day: date, read_at: datetime) -> dict:
     }
 
 
-def flatten_sales_traffic(row: dict) -> dict:
+def flatten_sales_traffic(row: dict, as_of: datetime) -> dict:
     sales, traffic = row.get("salesByDate") or {}, row.get("trafficByDate") or {}
     ordered = sales.get("orderedProductSales") or {}
     shipped = sales.get("shippedProductSales") or {}
     return {
+        "as_of": iso_z(as_of),
         "report_date": row["date"],
         "ordered_product_sales": text(ordered.get("amount")),
         "currency": ordered.get("currencyCode"),

@@ -57,10 +57,12 @@ class HttpSource:
         timeout: float = 30.0,
         max_attempts: int = 6,
         max_backoff: float = 30.0,
+        max_throttle_wait: float = 600.0,
     ):
         self.channel_id = channel_id
         self.max_attempts = max_attempts
         self.max_backoff = max_backoff
+        self.max_throttle_wait = max_throttle_wait
         self.http = httpx.Client(
             timeout=httpx.Timeout(timeout, connect=10.0),
             headers={"Accept": "application/json", **(headers or {})},
@@ -71,8 +73,14 @@ class HttpSource:
         self.http.close()
 
     def request(self, stream: str, page: int | None, method: str, url: str, **kwargs):
-        """The response of a request, after retries on transport errors, 429 and 5xx."""
-        for attempt in range(1, self.max_attempts + 1):
+        """The response of a request, after retries on transport errors, 429 and 5xx.
+
+        Failures (transport errors, 5xx) are retried `max_attempts` times with exponential
+        backoff; throttling (429) is waited out as the channel says, for at most
+        `max_throttle_wait` seconds in all, so a 429 storm slows a batch down but does not
+        fail it."""
+        failures, throttled_for = 0, 0.0
+        while True:
             wait = None
             try:
                 response = self.http.request(method, url, **kwargs)
@@ -82,21 +90,34 @@ class HttpSource:
                 if response.status_code not in RETRY_STATUSES:
                     if response.status_code >= 400:
                         raise ExtractError(
-                            self.channel_id, stream, page,
+                            self.channel_id,
+                            stream,
+                            page,
                             f"HTTP {response.status_code}: {response.text[:300]}",
-                        )  # fmt: skip
+                        )
                     return response
                 reason = f"HTTP {response.status_code}"
                 wait = retry_after(response)
-                if wait is None and response.status_code == 429:
-                    wait = self.throttle_wait(response)
-            if attempt == self.max_attempts:
+                if response.status_code == 429:
+                    wait = wait if wait is not None else self.throttle_wait(response)
+                    wait = max(0.05, wait if wait is not None else 1.0)
+                    throttled_for += wait
+                    if throttled_for > self.max_throttle_wait:
+                        raise ExtractError(
+                            self.channel_id,
+                            stream,
+                            page,
+                            f"throttled for over {self.max_throttle_wait:.0f}s: {reason}",
+                        )
+                    time.sleep(min(wait, self.max_backoff))
+                    continue
+            failures += 1
+            if failures >= self.max_attempts:
                 raise ExtractError(
-                    self.channel_id, stream, page, f"gave up after {attempt} attempts: {reason}"
+                    self.channel_id, stream, page, f"gave up after {failures} attempts: {reason}"
                 )
-            backoff = wait if wait is not None else 0.5 * 2 ** (attempt - 1)
+            backoff = wait if wait is not None else 0.5 * 2 ** (failures - 1)
             time.sleep(min(backoff, self.max_backoff))
-        raise AssertionError("unreachable")
 
     def throttle_wait(self, response: httpx.Response) -> float | None:
         """Seconds to wait on a 429 without Retry-After (a kind may read its own headers)."""
@@ -107,10 +128,12 @@ class HttpSource:
             return json.loads(response.content)
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise ExtractError(
-                self.channel_id, stream, page,
+                self.channel_id,
+                stream,
+                page,
                 f"malformed page: body is not valid JSON ({exc}); "
                 f"{len(response.content)} bytes received",
-            ) from exc  # fmt: skip
+            ) from exc
 
 
 def text(value) -> str | None:

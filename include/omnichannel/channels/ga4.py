@@ -12,18 +12,30 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 
-from omnichannel.channels.base import Credentials, HttpSource
+from omnichannel.channels.base import Credentials, HttpSource, iso_z
 from omnichannel.streams import Column, ExtractError, Page, StreamSpec
 
 METRICS = ("sessions", "totalUsers", "addToCarts", "ecommercePurchases", "purchaseRevenue")
-COLUMNS = {"sessions": "sessions", "totalUsers": "total_users", "addToCarts": "add_to_carts",
-           "ecommercePurchases": "purchases", "purchaseRevenue": "purchase_revenue"}  # fmt: skip
+COLUMNS = {
+    "sessions": "sessions",
+    "totalUsers": "total_users",
+    "addToCarts": "add_to_carts",
+    "ecommercePurchases": "purchases",
+    "purchaseRevenue": "purchase_revenue",
+}
 TRAFFIC = StreamSpec(
     channel_kind="ga4",
     stream="traffic",
     key=("report_date", "channel_group"),
-    cursor="report_date",
+    cursor="as_of",
     columns=(
+        Column(
+            "as_of",
+            "timestamptz",
+            "End of the interval the report was read for; the "
+            "cursor (a later read of the same day replaces an earlier one)",
+            False,
+        ),
         Column("report_date", "date", "Property day (the property's time zone)", False),
         Column("channel_group", "text", "sessionDefaultChannelGroup", False),
         Column("sessions", "integer", "Sessions", False),
@@ -69,7 +81,7 @@ class Ga4Client(HttpSource):
             response = self.request(stream, number, "POST", self.url, json=body)
             report = self.json(stream, number, response)
             try:
-                records = flatten_report(report)
+                records = flatten_report(report, until)
                 total = int(report.get("rowCount") or 0)
             except (KeyError, TypeError, ValueError) as exc:
                 raise ExtractError(
@@ -81,7 +93,7 @@ class Ga4Client(HttpSource):
                 return
 
 
-def flatten_report(report: dict) -> list[dict]:
+def flatten_report(report: dict, as_of: datetime) -> list[dict]:
     dimensions = [h["name"] for h in report["dimensionHeaders"]]
     metrics = [h["name"] for h in report["metricHeaders"]]
     if dimensions != ["date", "sessionDefaultChannelGroup"] or metrics != list(METRICS):
@@ -92,6 +104,7 @@ def flatten_report(report: dict) -> list[dict]:
         day, group = (v["value"] for v in row["dimensionValues"])
         values = [v["value"] for v in row["metricValues"]]
         record = {
+            "as_of": iso_z(as_of),
             "report_date": f"{day[:4]}-{day[4:6]}-{day[6:]}",
             "channel_group": group,
             **{COLUMNS[m]: v for m, v in zip(metrics, values, strict=True)},

@@ -25,8 +25,10 @@ from omnichannel.channels.base import Credentials
 from omnichannel.streams import Column, ExtractError, Page, StreamSpec
 
 MONEY = "numeric(18,2)"
-FILE = re.compile(r"^(?P<kind>sales|stock|footfall)_(?P<store>[A-Za-z0-9]+)_(?P<day>\d{8})"
-                  r"(?P<resent>_resent)?\.csv$")  # fmt: skip
+FILE = re.compile(
+    r"^(?P<kind>sales|stock|footfall)_(?P<store>[A-Za-z0-9]+)_(?P<day>\d{8})"
+    r"(?P<resent>_resent)?\.csv$"
+)
 SOURCE = Column("source_file", "text", "The export file the row came from")
 SALES = StreamSpec(
     channel_kind="pos_files",
@@ -134,9 +136,11 @@ def read_file(channel_id: str, stream: str, number: int, path: Path, spec: Strea
     for line_no, row in enumerate(reader, start=2):
         if len(row) != len(header):
             raise ExtractError(
-                channel_id, stream, number,
+                channel_id,
+                stream,
+                number,
                 f"{where}, line {line_no}: {len(row)} fields, expected {len(header)}",
-            )  # fmt: skip
+            )
         record = {
             name: (value if value != "" else None) for name, value in zip(header, row, strict=True)
         }

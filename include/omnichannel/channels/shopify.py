@@ -15,7 +15,7 @@ from decimal import Decimal, InvalidOperation
 
 import httpx
 
-from omnichannel.channels.base import Credentials
+from omnichannel.channels.base import Credentials, HttpSource
 from omnichannel.streams import Column, ExtractError, Page, StreamSpec
 
 __all__ = ["Credentials", "ShopifyClient", "STREAMS", "make_client"]
@@ -111,7 +111,7 @@ ORDERS = StreamSpec(
 STREAMS = {"orders": ORDERS}
 
 
-class ShopifyClient:
+class ShopifyClient(HttpSource):
     def __init__(
         self,
         channel_id: str,
@@ -121,23 +121,21 @@ class ShopifyClient:
         timeout: float = 30.0,
         max_attempts: int = 5,
         max_backoff: float = 30.0,
+        max_throttle_wait: float = 600.0,
     ):
-        self.channel_id = channel_id
-        self.url = f"{credentials.base_url.rstrip('/')}/admin/api/{API_VERSION}/graphql.json"
-        self.page_size = min(page_size, MAX_ORDERS_PER_PAGE)  # query cost bound
-        self.max_attempts = max_attempts
-        self.max_backoff = max_backoff
-        self.http = httpx.Client(
-            timeout=httpx.Timeout(timeout, connect=10.0),
+        super().__init__(
+            channel_id,
             headers={
                 "X-Shopify-Access-Token": credentials.access_token,
                 "Content-Type": "application/json",
-                "Accept": "application/json",
             },
+            timeout=timeout,
+            max_attempts=max_attempts,
+            max_backoff=max_backoff,
+            max_throttle_wait=max_throttle_wait,
         )
-
-    def close(self) -> None:
-        self.http.close()
+        self.url = f"{credentials.base_url.rstrip('/')}/admin/api/{API_VERSION}/graphql.json"
+        self.page_size = min(page_size, MAX_ORDERS_PER_PAGE)  # query cost bound
 
     def iter_pages(self, stream: str, since: datetime, until: datetime) -> Iterator[Page]:
         """Pages of records updated in [since, until), oldest update first."""
@@ -167,36 +165,24 @@ class ShopifyClient:
                 )
 
     def _post(self, stream: str, page: int, body: dict) -> dict:
-        for attempt in range(1, self.max_attempts + 1):
-            retry_after = None
-            try:
-                response = self.http.post(self.url, json=body)
-            except httpx.TransportError as exc:
-                reason = f"transport error: {exc!r}"
-            else:
-                if response.status_code in (429, 500, 502, 503, 504):
-                    reason = f"HTTP {response.status_code}"
-                    retry_after = _retry_after(response)
-                elif response.status_code != 200:
-                    raise ExtractError(
-                        self.channel_id,
-                        stream,
-                        page,
-                        f"HTTP {response.status_code}: {response.text[:300]}",
-                    )
-                else:
-                    payload = self._decode(stream, page, response)
-                    throttled = _throttle_wait(payload)
-                    if throttled is None:
-                        return payload
-                    reason, retry_after = "THROTTLED", throttled
-            if attempt == self.max_attempts:
+        """Transport errors, 5xx and 429 are retried by HttpSource; THROTTLED (a 200 with
+        an error) is waited out here from the reported bucket state."""
+        throttled_for = 0.0
+        while True:
+            response = self.request(stream, page, "POST", self.url, json=body)
+            payload = self._decode(stream, page, response)
+            wait = _throttle_wait(payload)
+            if wait is None:
+                return payload
+            throttled_for += wait
+            if throttled_for > self.max_throttle_wait:
                 raise ExtractError(
-                    self.channel_id, stream, page, f"gave up after {attempt} attempts: {reason}"
+                    self.channel_id,
+                    stream,
+                    page,
+                    f"THROTTLED for over {self.max_throttle_wait:.0f}s",
                 )
-            backoff = retry_after if retry_after is not None else 0.5 * 2 ** (attempt - 1)
-            time.sleep(min(backoff, self.max_backoff))
-        raise AssertionError("unreachable")
+            time.sleep(min(max(wait, 0.05), self.max_backoff))
 
     def _decode(self, stream: str, page: int, response: httpx.Response) -> dict:
         try:
@@ -233,13 +219,6 @@ def _throttle_wait(payload: dict) -> float | None:
     )
     rate = float(status.get("restoreRate") or 50.0)
     return max(needed / rate, 1.0)
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    try:
-        return float(response.headers["Retry-After"])
-    except (KeyError, ValueError):
-        return None
 
 
 def _dig(payload: dict, path: tuple[str, ...], channel_id: str, stream: str, page: int):

@@ -199,7 +199,7 @@ def flatten_refund_line(order: dict, refund: dict, line: dict) -> dict:
         "payload": {
             "refund": {k: v for k, v in refund.items() if k != "line_items"},
             "line": line,
-        },  # fmt: skip
+        },
     }
 
 

@@ -123,6 +123,21 @@ def ensure_stream_tables(conn: psycopg.Connection, spec: StreamSpec) -> None:
             t=sql.Identifier(f"{table}_history"), cols=raw_cols, key=history_key
         ),
     ]
+    # a column a newer connector version added: existing tables get it (nullable: old rows
+    # were received without it)
+    for c in spec.columns:
+        name = sql.Identifier(c.name)
+        statements.append(
+            sql.SQL("alter table landing.{} add column if not exists {} text").format(
+                sql.Identifier(table), name
+            )
+        )
+        for target in (table, f"{table}_history"):
+            statements.append(
+                sql.SQL("alter table raw.{} add column if not exists {} {}").format(
+                    sql.Identifier(target), name, sql.SQL(c.sql_type)
+                )
+            )
     with conn.transaction():
         conn.execute("select pg_advisory_xact_lock(hashtext('omnichannel.schema'))")
         for statement in statements:

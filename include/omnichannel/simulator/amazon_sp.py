@@ -6,14 +6,16 @@
   `{payload, errors}` envelopes; money as `{CurrencyCode, Amount}` with string amounts.
 - FBA Inventory v1: `GET /fba/inventory/v1/summaries` (`details`, `granularityType`,
   `granularityId`, `marketplaceIds`, `nextToken`; 50 per page).
+- Finances v0: `GET /finances/v0/financialEvents` (PostedAfter/Before, NextToken):
+  refund events with their item charge adjustments (Principal, Tax).
 - Reports 2021-06-30: create `GET_SALES_AND_TRAFFIC_REPORT` → poll → document → a gzip JSON
   document following `sellerSalesAndTrafficReport.json`.
 - Auth: `x-amz-access-token` must be a token issued by `POST /auth/o2/token` (Login with
   Amazon's refresh-token grant); every response carries `x-amzn-RateLimit-Limit`, and an
   operation's token bucket answers 429 `QuotaExceeded` when empty. The simulator's buckets
   restore faster than Amazon's (getOrders: 0.0167/s, burst 20) so tests finish; a connector
-  must honour 429 either way. Refunds are not part of the Orders API (they are in the
-  Finances API); the Sales and Traffic report has units refunded per day.
+  must honour 429 either way. Refunds are not part of the Orders API: they come from the
+  Finances API; the Sales and Traffic report has units refunded per day.
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ RATE_LIMITS = {
     "getOrders": (5.0, 20),
     "getOrderItems": (10.0, 30),
     "getInventorySummaries": (5.0, 10),
+    "listFinancialEvents": (5.0, 30),
     "reports": (5.0, 15),
 }
 INVENTORY_PAGE = 50
@@ -153,6 +156,7 @@ def handle(ctx, request, rest: str):
         (r"^/orders/v0/orders$", "getOrders", _get_orders),
         (r"^/orders/v0/orders/(?P<order>[0-9-]+)/orderItems$", "getOrderItems", _get_order_items),
         (r"^/fba/inventory/v1/summaries$", "getInventorySummaries", _inventory),
+        (r"^/finances/v0/financialEvents$", "listFinancialEvents", _financial_events),
         (rf"^{REPORTS}/(reports|documents)(/.*)?$", "reports", _reports),
     )
     for pattern, operation, func in routes:
@@ -187,6 +191,7 @@ def _stream(operation: str) -> str:
         "getOrderItems": "order_items",
         "getInventorySummaries": "inventory",
         "reports": "sales_traffic",
+        "listFinancialEvents": "refunds",
     }[operation]
 
 
@@ -508,6 +513,88 @@ def _inventory(ctx, request, match):
     if start + INVENTORY_PAGE < len(skus):
         body["pagination"] = {"nextToken": encode_token({"offset": start + INVENTORY_PAGE})}
     return Response.of(200, body)
+
+
+# -- Finances API ------------------------------------------------------------------------------
+
+
+def _financial_events(ctx, request, match):
+    """`listFinancialEvents`: refund events (RefundEventList) posted in a time range.
+
+    Each refund carries ShipmentItemAdjustmentList items with ItemChargeAdjustmentList
+    charges: Principal (the refunded merchandise as priced, VAT inside in the EU) and Tax
+    (that VAT), negative, as `{CurrencyCode, CurrencyAmount}` numbers."""
+    from omnichannel.simulator.server import Response
+
+    world, channel = ctx.world, ctx.channel
+    token = request.arg("NextToken")
+    if token:
+        try:
+            params = decode_token(token)
+        except TokenError:
+            return error(400, "InvalidInput", "Invalid NextToken.")
+    else:
+        after = _parse_time(request, "PostedAfter")
+        before = _parse_time(request, "PostedBefore")
+        if isinstance(after, str) or isinstance(before, str) or after is None:
+            return error(400, "InvalidInput", "PostedAfter is required (ISO 8601).")
+        try:
+            size = int(request.arg("MaxResultsPerPage", "100"))
+        except ValueError:
+            size = 0
+        if not 1 <= size <= 100:
+            return error(400, "InvalidInput", "MaxResultsPerPage must be between 1 and 100.")
+        params = {
+            "after_ts": int(after.timestamp()),
+            "size": size,
+            "before_ts": int(before.timestamp()) if before else None,
+        }
+    o = world.orders
+    index = world.channel_orders(channel.channel_id)
+    upper = min(params["before_ts"] or ctx.now_ts, ctx.now_ts)
+    posted = o.refund_at[index]
+    keep = (posted >= params["after_ts"]) & (posted < upper)
+    index = index[keep]
+    keys = (o.refund_at[index], o.order_id[index])
+    after = tuple(params["after"]) if "after" in params else None
+    page = keyset_page(index, keys, after, params["size"])
+    events = [refund_event(ctx, int(i)) for i in page.items]
+    payload: dict = {"FinancialEvents": {"RefundEventList": events}}
+    if page.has_next:
+        payload["NextToken"] = encode_token({**params, "after": list(page.keys[-1])})
+    return Response.of(200, {"payload": payload})
+
+
+def refund_event(ctx, i: int) -> dict:
+    world, currency = ctx.world, ctx.channel.currency
+    o, lines, cat = world.orders, world.lines, world.catalogue
+    j = int(o.refund_line[i])
+    s = int(lines.sku[j])
+
+    def charge(kind: str, value_cents: int) -> dict:
+        amount = float(-cents(value_cents))
+        return {
+            "ChargeType": kind,
+            "ChargeAmount": {"CurrencyCode": currency, "CurrencyAmount": amount},
+        }
+
+    return {
+        "AmazonOrderId": amazon_order_id(int(o.order_id[i])),
+        "SellerOrderId": str(int(o.order_id[i])),
+        "MarketplaceName": MARKETPLACES.get(marketplace_id(ctx.channel), ("Amazon.com",))[0],
+        "PostedDate": iso(o.refund_at[i]),
+        "ShipmentItemAdjustmentList": [
+            {
+                "SellerSKU": cat.seller_sku[s],
+                "OrderAdjustmentItemId": f"{int(lines.line_id[j]) % 10**14:014d}",
+                "QuantityShipped": int(o.refund_quantity[i]),
+                "ItemChargeAdjustmentList": [
+                    charge("Principal", int(o.refund_subtotal[i])),
+                    charge("Tax", int(o.refund_tax[i])),
+                ],
+            }
+        ],
+    }
 
 
 # -- Reports API ------------------------------------------------------------------------------

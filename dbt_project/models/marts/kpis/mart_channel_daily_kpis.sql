@@ -1,7 +1,7 @@
 {{ config(materialized='table') }}
 
 with orders as (
-    select * from {{ ref('stg_shopify__orders') }}
+    select * from {{ ref('int_orders_unioned') }}
     where not is_cancelled
 )
 
@@ -14,7 +14,7 @@ select
     sum(gross_merchandise_value)::numeric(18, 2) as gmv,
     sum(discounts)::numeric(18, 2) as discounts,
     sum(refunds)::numeric(18, 2) as refunds,
-    sum(net_revenue)::numeric(18, 2) as net_revenue,
-    round(sum(subtotal) / count(*), 2)::numeric(18, 2) as aov
+    sum(net_merchandise - refunds)::numeric(18, 2) as net_revenue,
+    round(sum(gross_merchandise_value - discounts) / count(*), 2)::numeric(18, 2) as aov
 from orders
 group by channel_id, order_date, currency

@@ -1,0 +1,11 @@
+select
+    channel_id,
+    refund_id,
+    refund_line_id,
+    order_id,
+    sku,
+    date_created_gmt at time zone 'UTC' as refunded_at,
+    -quantity as units,
+    -subtotal as refunded_merchandise,
+    -total_tax as refunded_tax
+from {{ source('woocommerce', 'woocommerce__refunds') }}

@@ -1,0 +1,300 @@
+"""Every channel instance of the default config extracts and publishes against the simulator,
+and what lands in raw adds up to `omni simulate truth` per channel and day."""
+
+import dataclasses
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+
+from omnichannel import warehouse
+from omnichannel.channels import extracted_channels, extracted_streams
+from omnichannel.channels.base import Credentials
+from omnichannel.pipeline import Interval, run_interval
+from omnichannel.simulator.server import SIMULATOR_CREDENTIALS, Simulator
+from omnichannel.simulator.truth import daily_truth
+from tests.conftest import reset_warehouse
+
+FIRST = date(2026, 10, 1)
+DAYS = 4
+RAW_TABLES = (
+    "shopify__orders",
+    "amazon_sp__orders",
+    "amazon_sp__order_items",
+    "amazon_sp__inventory",
+    "amazon_sp__sales_traffic",
+    "woocommerce__orders",
+    "woocommerce__refunds",
+    "woocommerce__products",
+    "pos_files__sales",
+    "pos_files__stock",
+    "pos_files__footfall",
+    "ga4__traffic",
+)
+
+
+def credentials(simulator, channel) -> Credentials:
+    secrets = SIMULATOR_CREDENTIALS.get(channel.kind, {})
+    base = simulator.base_url(channel.channel_id) if channel.kind != "pos_files" else ""
+    return Credentials(base, secrets.get("password", ""), secrets.get("login", ""))
+
+
+def local_interval(channel, day: date) -> Interval:
+    from omnichannel.demo import interval_end, local_midnight
+
+    end = interval_end(channel, local_midnight(day + timedelta(days=1), channel))
+    return Interval(end - timedelta(days=1), end)
+
+
+def run_day(simulator, config, day: date, channels=None) -> list:
+    batches = []
+    for channel in channels or extracted_channels(config):
+        interval = local_interval(channel, day)
+        simulator.set_clock(interval.end)
+        for stream in extracted_streams(channel):
+            creds = credentials(simulator, channel)
+            batches.append(run_interval(channel, stream, interval, creds))
+    return batches
+
+
+def query(statement: str, *args):
+    with warehouse.connect() as conn:
+        return conn.execute(statement, args).fetchall()
+
+
+def checksums() -> dict[str, str]:
+    out = {}
+    for table in RAW_TABLES:
+        [(value,)] = query(
+            f"select md5(coalesce(string_agg(t::text, '|' order by t::text), '')) from "  # noqa: S608
+            f"(select r.* from raw.{table} r) t"
+        )
+        out[table] = value
+    return out
+
+
+def content_checksums() -> dict[str, str]:
+    """Raw tables without the load bookkeeping (batch ids, publish times)."""
+    out = {}
+    for table in RAW_TABLES:
+        if query("select to_regclass(%s)", f"raw.{table}")[0][0] is None:
+            continue
+        [(value,)] = query(
+            f"select md5(coalesce(string_agg(t::text, '|' order by t::text), '')) from "  # noqa: S608
+            f"(select r.payload, r.channel_id from raw.{table} r) t"
+        )
+        out[table] = value
+    return out
+
+
+@pytest.fixture(scope="module")
+def config(channels, tmp_path_factory):
+    """The default channels, with the stores' exports in a temporary landing folder."""
+    return dataclasses.replace(
+        channels,
+        channels=tuple(
+            dataclasses.replace(c, landing_path=str(tmp_path_factory.mktemp(c.channel_id)))
+            if c.kind == "pos_files"
+            else c
+            for c in channels.channels
+        ),
+    )
+
+
+@pytest.fixture(scope="module")
+def loaded(config, world):
+    """Four days of every channel, loaded once for the module's checks."""
+    reset_warehouse()
+    landing = {c.channel_id: c.landing_path for c in config.channels if c.kind == "pos_files"}
+    with Simulator(world, landing=landing) as simulator:
+        batches = []
+        for n in range(DAYS):
+            batches += run_day(simulator, config, FIRST + timedelta(days=n))
+        yield {"simulator": simulator, "batches": batches}
+
+
+def truth_rows(world):
+    last = FIRST + timedelta(days=DAYS - 1)
+    return {(r.channel_id, r.order_date): r for r in daily_truth(world, FIRST, last)}
+
+
+def test_every_channel_and_stream_publishes(loaded, config):
+    batches = loaded["batches"]
+    assert {b.status for b in batches} == {"published"}
+    expected = {(c.channel_id, s) for c in extracted_channels(config) for s in extracted_streams(c)}
+    assert {(b.channel_id, b.stream) for b in batches} == expected
+    assert len(expected) == 13
+    for table in RAW_TABLES:
+        if table == "woocommerce__refunds":
+            continue  # refunds come 2-30 days after delivery: maybe none in 4 days
+        assert query(f"select count(*) from raw.{table}")[0][0] > 0, table  # noqa: S608
+
+
+def test_amazon_raw_adds_up_to_the_truth(loaded, world):
+    rows = query(
+        """select (purchase_date at time zone 'Europe/Berlin')::date,
+                  count(distinct amazon_order_id), sum(quantity_ordered), sum(item_price),
+                  sum(promotion_discount), sum(item_tax)
+           from raw.amazon_sp__order_items where order_status <> 'Canceled' group by 1"""
+    )
+    truth = truth_rows(world)
+    days = {r[0]: r[1:] for r in rows}
+    for n in range(DAYS - 1):  # the last day's late orders are read by the next run
+        day = FIRST + timedelta(days=n)
+        t = truth[("amazon_de", day)]
+        assert days[day] == (t.orders_count, t.units, t.gmv, t.discounts, t.tax), day
+    sessions = dict(query("select report_date, sessions from raw.amazon_sp__sales_traffic"))
+    assert sessions[FIRST] == truth[("amazon_de", FIRST)].sessions
+
+
+def test_woocommerce_raw_adds_up_to_the_truth(loaded, world):
+    orders = dict(
+        (r[0], r[1:])
+        for r in query(
+            """select (date_created_gmt at time zone 'UTC' at time zone 'Europe/London')::date,
+                      count(*), sum((payload->>'total')::numeric - total_tax - shipping_total)
+               from raw.woocommerce__orders where status <> 'cancelled' group by 1"""
+        )
+    )
+    refunds = dict(
+        query(
+            """select (o.date_created_gmt at time zone 'UTC' at time zone 'Europe/London')::date,
+                      -sum(r.subtotal)
+               from raw.woocommerce__refunds r join raw.woocommerce__orders o using (order_id)
+               where o.status <> 'cancelled' group by 1"""
+        )
+    )
+    truth = truth_rows(world)
+    for n in range(DAYS - 1):
+        day = FIRST + timedelta(days=n)
+        t = truth[("woo_uk", day)]
+        count, merchandise = orders[day]
+        net = merchandise - refunds.get(day, Decimal("0.00"))
+        assert (count, net) == (t.orders_count, t.net_revenue), day
+
+
+def test_store_sales_and_footfall_add_up_to_the_truth(loaded, world):
+    sales = dict(
+        (r[0], r[1:])
+        for r in query(
+            """select business_date, count(distinct (store_id, receipt_no)),
+                      sum(unit_price * quantity)
+               from raw.pos_files__sales where return_of is null group by 1"""
+        )
+    )
+    visitors = dict(
+        query("select business_date, sum(visitors) from raw.pos_files__footfall group by 1")
+    )
+    truth = truth_rows(world)
+    for n in range(DAYS - 1):
+        day = FIRST + timedelta(days=n)
+        t = truth[("pos_fr", day)]
+        assert sales[day] == (t.orders_count, t.gmv), day
+        assert visitors[day] == t.sessions
+
+
+def test_ga4_sessions_are_the_truths(loaded, world):
+    sessions = dict(query("select report_date, sum(sessions) from raw.ga4__traffic group by 1"))
+    truth = truth_rows(world)
+    for n in range(DAYS - 1):
+        day = FIRST + timedelta(days=n)
+        assert sessions[day] == truth[("shopify_us", day)].sessions
+
+
+def test_inventory_snapshots_are_the_stock_of_the_day(loaded, world):
+    day = FIRST + timedelta(days=1)
+    fba = dict(
+        query(
+            "select seller_sku, total_quantity from raw.amazon_sp__inventory "
+            "where snapshot_date = %s",
+            day,
+        )
+    )
+    on_hand = world.on_hand_at("fba_de", day)
+    cat = world.catalogue
+    assert fba == {
+        cat.seller_sku[i]: int(on_hand[i]) for i in range(len(cat)) if cat.seller_sku[i] in fba
+    }
+    assert len(fba) == int(world.listings["amazon_de"].listed.sum())
+    counted = dict(
+        query(
+            "select pos_code, on_hand from raw.pos_files__stock "
+            "where store_id = 'paris01' and count_date = %s",
+            day,
+        )
+    )
+    paris = world.on_hand_at("store_paris01", day)
+    assert (
+        counted
+        == {cat.barcode[i]: int(paris[i]) for i in range(len(cat)) if cat.barcode[i] in counted}
+        and counted
+    )
+
+
+def test_rerunning_every_interval_changes_nothing(loaded, config):
+    before = checksums()
+    run_day(loaded["simulator"], config, FIRST + timedelta(days=1))
+    assert checksums() == before
+
+
+def test_late_updates_land(loaded):
+    # refunds happen days after the order; later runs update the orders they belong to
+    late = query(
+        """select count(*) from raw.shopify__orders
+           where updated_at::date > created_at::date + 1"""
+    )[0][0]
+    assert late > 0
+    versions = query("select count(*) from raw.woocommerce__orders_history")[0][0]
+    assert versions > query("select count(*) from raw.woocommerce__orders")[0][0]
+
+
+@pytest.fixture
+def fresh():
+    reset_warehouse()
+    yield
+    reset_warehouse()
+
+
+def test_a_429_storm_5xx_bursts_and_duplicate_pages_lose_nothing(fresh, world, channels):
+    online = [c for c in extracted_channels(channels) if c.kind != "pos_files"]
+    with Simulator(world) as simulator:
+        run_day(simulator, channels, FIRST, online)
+        clean = content_checksums()
+    reset_warehouse()
+    with Simulator(world) as simulator:
+        simulator.add_fault("*", "rate_limit", probability=0.25, retry_after=0)
+        simulator.add_fault("*", "server_error", probability=0.2)
+        simulator.add_fault("*", "duplicates", probability=0.5)
+        run_day(simulator, channels, FIRST, online)
+        fired = {f["fault"]: f["fired"] for f in simulator.app.faults.listing()}
+    assert all(count > 0 for count in fired.values()), fired
+    noisy = content_checksums()
+    assert {t: noisy[t] for t in noisy if not t.startswith("pos_")} == {
+        t: clean[t] for t in clean if not t.startswith("pos_")
+    }
+    duplicates = query("select coalesce(sum(rows_duplicate), 0) from ops.load_batches")[0][0]
+    assert duplicates > 0
+
+
+def test_the_mart_equals_the_truth_for_every_channel(loaded, world):
+    from tests.integration.test_slice import dbt_build
+
+    dbt_build()
+    mart = {
+        (r[0], r[1]): r[2:]
+        for r in query(
+            "select channel_id, order_date, orders_count, gmv, net_revenue "
+            "from marts.mart_channel_daily_kpis"
+        )
+    }
+    truth = truth_rows(world)
+    checked = 0
+    for (channel_id, day), row in truth.items():
+        if day >= FIRST + timedelta(days=DAYS - 1):
+            continue  # orders of the last day may still be read by the next run
+        assert mart[(channel_id, day)] == (row.orders_count, row.gmv, row.net_revenue), (
+            channel_id,
+            day,
+        )
+        checked += 1
+    assert checked == 4 * (DAYS - 1)
