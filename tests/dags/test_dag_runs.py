@@ -22,16 +22,17 @@ def airflow_ready():
 def test_demo_through_airflow_matches_truth_and_is_idempotent(airflow_ready, clean_warehouse):
     first = run_demo(days=3, seed=5, echo=lambda *_: None)
     assert first.mismatches == []
-    assert len(first.truth) == 3 and all(row.orders_count > 0 for row in first.truth)
+    assert len(first.truth) == 4 * 3  # four selling channels, three days
+    assert all(row.orders_count > 0 for row in first.truth)
     second = run_demo(days=3, seed=5, echo=lambda *_: None)
     assert second.mart == first.mart
     with warehouse.connect() as conn:
         statuses = conn.execute("select distinct status from ops.load_batches").fetchall()
-        dag_runs = conn.execute(
-            "select count(*) from ops.load_batches where run_id like 'manual__%'"
-        ).fetchone()[0]
+        by_run = conn.execute(
+            "select run_id like 'manual__%', count(*) from ops.load_batches group by 1"
+        ).fetchall()
     assert statuses == [("published",)]
-    assert dag_runs == 6  # every batch came from an Airflow DAG run
+    assert by_run == [(True, 13 * 3 * 2)]  # 13 streams, 3 days, twice: all from DAG runs
 
 
 def test_malformed_page_fails_the_extract_task_and_publishes_nothing(

@@ -248,34 +248,6 @@ def test_late_updates_land(loaded):
     assert versions > query("select count(*) from raw.woocommerce__orders")[0][0]
 
 
-@pytest.fixture
-def fresh():
-    reset_warehouse()
-    yield
-    reset_warehouse()
-
-
-def test_a_429_storm_5xx_bursts_and_duplicate_pages_lose_nothing(fresh, world, channels):
-    online = [c for c in extracted_channels(channels) if c.kind != "pos_files"]
-    with Simulator(world) as simulator:
-        run_day(simulator, channels, FIRST, online)
-        clean = content_checksums()
-    reset_warehouse()
-    with Simulator(world) as simulator:
-        simulator.add_fault("*", "rate_limit", probability=0.25, retry_after=0)
-        simulator.add_fault("*", "server_error", probability=0.2)
-        simulator.add_fault("*", "duplicates", probability=0.5)
-        run_day(simulator, channels, FIRST, online)
-        fired = {f["fault"]: f["fired"] for f in simulator.app.faults.listing()}
-    assert all(count > 0 for count in fired.values()), fired
-    noisy = content_checksums()
-    assert {t: noisy[t] for t in noisy if not t.startswith("pos_")} == {
-        t: clean[t] for t in clean if not t.startswith("pos_")
-    }
-    duplicates = query("select coalesce(sum(rows_duplicate), 0) from ops.load_batches")[0][0]
-    assert duplicates > 0
-
-
 def test_the_mart_equals_the_truth_for_every_channel(loaded, world):
     from tests.integration.test_slice import dbt_build
 

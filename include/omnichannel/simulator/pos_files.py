@@ -36,6 +36,8 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
+import zlib
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -66,6 +68,7 @@ SALES_COLUMNS = (
 STOCK_COLUMNS = ("store_id", "count_date", "pos_code", "on_hand")
 FOOTFALL_COLUMNS = ("store_id", "business_date", "hour", "visitors")
 DROP_HOUR = 6
+FILE_NAME = re.compile(r"^(?:sales|stock|footfall)_[A-Za-z0-9]+_\d{8}(?:_resent)?\.csv$")
 
 
 def file_name(kind: str, store_id: str, day: date, resent: bool = False) -> str:
@@ -190,6 +193,7 @@ def exports(world: World, store_index: int, day: date) -> dict[str, bytes]:
 def drop(world: World, channel, root: Path, now: datetime, faults=()) -> list[Path]:
     """Write every export due by `now` that is not there yet; returns the files written."""
     tz = ZoneInfo(channel.timezone)
+    _claim(world, root)
     written = []
     for point in world.points:
         if point.channel.channel_id != channel.channel_id:
@@ -212,6 +216,24 @@ def drop(world: World, channel, root: Path, now: datetime, faults=()) -> list[Pa
                 if fault == "resent_file" and due + timedelta(hours=4) <= now:
                     written += _write(folder / name.replace(".csv", "_resent.csv"), content)
     return written
+
+
+def _claim(world: World, root: Path) -> None:
+    """Exports of another world (another seed or size) in this folder are removed first."""
+    spec = world.spec
+    channels = zlib.crc32(repr(spec.channels).encode())
+    identity = (
+        f"seed={spec.seed} start={spec.start} skus={spec.skus} customers={spec.customers} "
+        f"channels={channels:08x}"
+    )
+    marker = root / ".simulator-world"
+    if marker.exists() and marker.read_text() == identity:
+        return
+    root.mkdir(parents=True, exist_ok=True)
+    for old in root.glob("*/*.csv"):
+        if FILE_NAME.match(old.name):
+            old.unlink()
+    marker.write_text(identity)
 
 
 def _file_fault(faults, channel_id: str, day: date) -> str | None:

@@ -1,0 +1,195 @@
+"""Load throughput: parsed API records → published raw rows, against COPY ceilings.
+
+The same order-line records (Amazon order items as the connector flattens them: 15 text
+columns plus the item's JSON payload) go into PostgreSQL four ways, in one run:
+
+1. our path: `land_page` (COPY into landing, per page of 10,000) then `publish` (typed
+   keyed merge into raw with history, watermark) — the quality gate is measured in the
+   data-quality benchmark, not here;
+2. COPY of the same rows from a CSV file (psql `\\copy` style, streamed from disk): the ceiling;
+3. a pandas DataFrame written to CSV, then COPY;
+4. `DataFrame.to_sql(method="multi")` on a sample (it is too slow for all rows), as rows/s.
+
+    .venv/bin/python bench/bench_load.py [--rows 1000000] [--to-sql-rows 50000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import os
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+
+from omnichannel import runtime, warehouse
+from omnichannel.channels.amazon_sp import ORDER_ITEMS
+from omnichannel.load import ledger, publish, schema
+from omnichannel.load.copy import land_page
+from omnichannel.streams import Page
+
+PAGE = 10_000
+START = datetime(2026, 10, 1, tzinfo=UTC)
+
+
+def records(n: int):
+    """Deterministic order-item records as the connector yields them."""
+    for i in range(n):
+        order = f"{300 + i // 2 % 700:03d}-{i // 2 % 10**7:07d}-{i // 2:07d}"
+        stamp = (START + timedelta(seconds=i * 7)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        price = f"{10 + i % 90}.{i % 100:02d}"
+        item = {
+            "ASIN": f"B0{i % 500:08d}", "SellerSKU": f"NOR-{i % 500:05d}-FBA",
+            "OrderItemId": f"{i:014d}", "Title": f"Northwind Tee {i % 500:03d}",
+            "QuantityOrdered": 1 + i % 3, "QuantityShipped": 1 + i % 3,
+            "ProductInfo": {"NumberOfItems": "1"},
+            "ItemPrice": {"CurrencyCode": "EUR", "Amount": price},
+            "ItemTax": {"CurrencyCode": "EUR", "Amount": "1.90"},
+            "PromotionDiscount": {"CurrencyCode": "EUR", "Amount": "0.00"},
+            "IsGift": "false", "ConditionId": "New",
+        }  # fmt: skip
+        yield {
+            "amazon_order_id": order, "order_item_id": item["OrderItemId"],
+            "order_last_update_date": stamp, "purchase_date": stamp, "order_status": "Shipped",
+            "asin": item["ASIN"], "seller_sku": item["SellerSKU"], "title": item["Title"],
+            "quantity_ordered": str(item["QuantityOrdered"]),
+            "quantity_shipped": str(item["QuantityShipped"]), "item_price": price,
+            "item_tax": "1.90", "promotion_discount": "0.00", "shipping_price": None,
+            "currency": "EUR", "payload": item,
+        }  # fmt: skip
+
+
+def pages(n: int):
+    batch, number = [], 0
+    for record in records(n):
+        batch.append(record)
+        if len(batch) == PAGE:
+            number += 1
+            yield Page(number, batch, None)
+            batch = []
+    if batch:
+        yield Page(number + 1, batch, None)
+
+
+def reset(conn) -> None:
+    for name in ("landing", "raw", "ops", "quarantine", "bench"):
+        conn.execute(f"drop schema if exists {name} cascade")
+    schema.ensure_base(conn)
+    schema.ensure_stream_tables(conn, ORDER_ITEMS)
+    conn.execute("create schema bench")
+    cols = ", ".join(f"{c} text" for c in ("channel_id", *ORDER_ITEMS.column_names))
+    conn.execute(f"create table bench.ceiling ({cols}, payload jsonb)")
+
+
+def our_path(conn, n: int) -> float:
+    started = time.perf_counter()
+    batch_id = ledger.begin_batch(conn, "bench_de", "order_items", START, START + timedelta(1),
+                                  START, START + timedelta(1), "bench", ORDER_ITEMS.table)  # fmt: skip
+    rows = 0
+    for page in pages(n):
+        with conn.transaction():
+            rows += land_page(conn, ORDER_ITEMS, batch_id, "bench_de", page)
+    ledger.set_status(conn, batch_id, "landed", pages=0, rows_received=rows)
+    ledger.set_status(conn, batch_id, "gated")
+    landed = time.perf_counter() - started
+    publish.publish(conn, ORDER_ITEMS, batch_id)
+    total = time.perf_counter() - started
+    print(f"  our path: landing {landed:.1f}s + publish {total - landed:.1f}s")
+    return total
+
+
+def csv_file(n: int) -> str:
+    handle = tempfile.NamedTemporaryFile("w", suffix=".csv", delete=False, newline="")
+    writer = csv.writer(handle)
+    for record in records(n):
+        writer.writerow(["bench_de", *(record[c] for c in ORDER_ITEMS.column_names),
+                         json.dumps(record["payload"], separators=(",", ":"))])  # fmt: skip
+    handle.close()
+    return handle.name
+
+
+def copy_file(conn, path: str) -> float:
+    conn.execute("truncate bench.ceiling")
+    started = time.perf_counter()
+    with conn.cursor() as cur, cur.copy("copy bench.ceiling from stdin (format csv)") as copy:
+        with open(path, "rb") as handle:
+            while chunk := handle.read(1 << 20):
+                copy.write(chunk)
+    return time.perf_counter() - started
+
+
+def dataframe_copy(conn, n: int) -> float:
+    import pandas as pd
+
+    conn.execute("truncate bench.ceiling")
+    started = time.perf_counter()
+    frame = pd.DataFrame.from_records(
+        ({"channel_id": "bench_de", **{k: v for k, v in r.items() if k != "payload"},
+          "payload": json.dumps(r["payload"], separators=(",", ":"))} for r in records(n)),
+    )  # fmt: skip
+    buffer = io.StringIO()
+    frame.to_csv(buffer, index=False, header=False)
+    buffer.seek(0)
+    with conn.cursor() as cur, cur.copy("copy bench.ceiling from stdin (format csv)") as copy:
+        while chunk := buffer.read(1 << 20):
+            copy.write(chunk)
+    return time.perf_counter() - started
+
+
+def to_sql(n: int) -> float:
+    import pandas as pd
+    from sqlalchemy import create_engine
+
+    frame = pd.DataFrame.from_records(
+        ({"channel_id": "bench_de", **{k: v for k, v in r.items() if k != "payload"},
+          "payload": json.dumps(r["payload"], separators=(",", ":"))} for r in records(n)),
+    )  # fmt: skip
+    url = warehouse.url().replace("postgresql://", "postgresql+psycopg://", 1)
+    engine = create_engine(url)
+    started = time.perf_counter()
+    frame.to_sql("to_sql", engine, schema="bench", if_exists="replace", index=False,
+                 method="multi", chunksize=1000)  # fmt: skip
+    seconds = time.perf_counter() - started
+    engine.dispose()
+    return seconds
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--rows", type=int, default=1_000_000)
+    p.add_argument("--to-sql-rows", type=int, default=50_000)
+    args = p.parse_args()
+    runtime.apply()
+    n = args.rows
+    print(f"{n:,} order-line rows (15 columns + JSON payload), {os.cpu_count()} cores, "
+          f"warehouse {warehouse.status()['url']}")  # fmt: skip
+    with warehouse.connect(autocommit=True) as conn:
+        reset(conn)
+        path = csv_file(n)
+        size = os.path.getsize(path) / 1e6
+        results = [
+            ("COPY from a CSV file (ceiling)", copy_file(conn, path), n),
+            ("our path: records → landing (COPY) → raw (merge)", our_path(conn, n), n),
+            ("DataFrame → CSV → COPY", dataframe_copy(conn, n), n),
+        ]
+        os.unlink(path)
+        results.append(("DataFrame.to_sql(method='multi')", to_sql(args.to_sql_rows),
+                        args.to_sql_rows))  # fmt: skip
+        reset(conn)
+    ceiling = n / results[0][1]
+    print(f"\nCSV file: {size:,.0f} MB\n")
+    print(f"| {'path':<50} | {'rows':>9} | {'seconds':>8} | {'rows/s':>9} | {'vs ceiling':>10} |")
+    print(f"| {'-' * 50} | {'-' * 9}: | {'-' * 8}: | {'-' * 9}: | {'-' * 10}: |")
+    for label, seconds, rows in results:
+        rate = rows / seconds
+        print(f"| {label:<50} | {rows:>9,} | {seconds:8.1f} | {rate:9,.0f} | "
+              f"{rate / ceiling:9.0%} |")  # fmt: skip
+    ours, tosql = n / results[1][1], results[3][2] / results[3][1]
+    print(f"\nour path: {ours / ceiling:.0%} of the file-COPY rate (target ≥ 50%), "
+          f"{ours / tosql:.0f}× to_sql (target ≥ 20×)")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
