@@ -44,7 +44,9 @@ class ChannelConfig:
     page_size: int
     streams: tuple[str, ...]
     landing_path: str = ""
-    options: dict = field(default_factory=dict)  # kind-specific: marketplace_id, property_id
+    # kind-specific: marketplace_id (amazon_sp), property_id (ga4); any kind: concurrency
+    # (extract tasks of this channel running at once, the Airflow pool's slots)
+    options: dict = field(default_factory=dict)
 
     @property
     def tz(self) -> ZoneInfo:

@@ -18,6 +18,7 @@ from omnichannel import paths
 from omnichannel.channels import extracted_streams
 from omnichannel.channels.base import Credentials
 from omnichannel.config import ChannelConfig, ChannelsConfig
+from omnichannel.runtime import pool_name
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +88,7 @@ def build_extract_dag(channel: ChannelConfig) -> DAG:
 def _stream_tasks(channel: ChannelConfig, stream: str) -> None:
     with TaskGroup(group_id=stream, tooltip=f"{stream}: extract → landing → gate → raw"):
 
-        @task(task_id="extract_and_land")
+        @task(task_id="extract_and_land", pool=pool_name(channel.channel_id))
         def extract_and_land(**context) -> int:
             from omnichannel.pipeline import extract_and_land as run
 

@@ -69,6 +69,7 @@ def migrate_airflow_db() -> None:
     stamp = hashlib.sha256(f"{version('apache-airflow-core')}|{db_url}".encode()).hexdigest()
     marker = airflow_home() / ".migrated"
     if marker.exists() and marker.read_text() == stamp and _airflow_db_present():
+        ensure_pools()
         return
     log.info("migrating the Airflow metadata database")
     subprocess.run(
@@ -78,6 +79,40 @@ def migrate_airflow_db() -> None:
         stdout=subprocess.DEVNULL,
     )
     marker.write_text(stamp)
+    ensure_pools()
+
+
+def ensure_pools() -> None:
+    """One Airflow pool per channel instance (`pool_<channel_id>`, `concurrency` slots):
+    however many runs are active (catch-up, backfills), a channel's API sees at most that
+    many extract tasks at a time, so its rate limit holds across runs."""
+    from omnichannel.config import load_channels
+
+    pools = {
+        pool_name(c.channel_id): {
+            "slots": int(c.options.get("concurrency", 1)),
+            "description": f"API calls to channel {c.channel_id} ({c.kind})",
+            "include_deferred": False,
+        }
+        for c in load_channels().channels
+    }
+    document = json.dumps(pools, sort_keys=True)
+    marker = airflow_home() / ".pools"
+    if marker.exists() and marker.read_text() == document and _airflow_db_present():
+        return
+    path = airflow_home() / "pools.json"
+    path.write_text(document)
+    subprocess.run(
+        [_venv_bin("airflow"), "pools", "import", str(path)],
+        check=True,
+        env=os.environ.copy(),
+        stdout=subprocess.DEVNULL,
+    )
+    marker.write_text(document)
+
+
+def pool_name(channel_id: str) -> str:
+    return f"pool_{channel_id}"
 
 
 def _airflow_db_present() -> bool:

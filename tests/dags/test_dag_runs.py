@@ -60,3 +60,15 @@ def test_malformed_page_fails_the_extract_task_and_publishes_nothing(
     assert status == "failed"
     assert "channel 'shopify_us', stream 'orders', page 2: malformed page" in error
     assert published == 0
+
+
+def test_every_channel_has_a_pool_that_its_extract_tasks_use(airflow_ready, channels):
+    from airflow.models.pool import Pool
+
+    dags = load_dags()
+    for channel in channels.channels:
+        pool = Pool.get_pool(runtime.pool_name(channel.channel_id))
+        assert pool is not None and pool.slots == 1, channel.channel_id
+        dag = dags[f"extract_{channel.channel_id}"]
+        extracts = [t for t in dag.tasks if t.task_id.endswith("extract_and_land")]
+        assert extracts and {t.pool for t in extracts} == {pool.pool}
