@@ -14,7 +14,7 @@ from omnichannel import warehouse
 from omnichannel.channels import KINDS, stream_spec
 from omnichannel.channels.base import Credentials
 from omnichannel.config import ChannelConfig
-from omnichannel.load import ledger, publish, schema
+from omnichannel.load import drift, ledger, publish, schema
 from omnichannel.load.copy import land_page
 from omnichannel.quality import gate as quality_gate
 
@@ -103,17 +103,20 @@ def extract_and_land(
         )
         client = KINDS[channel.kind].make_client(channel, credentials)
         pages = rows = 0
+        fields = drift.FieldTracker()
         try:
             for page in client.iter_pages(stream, cursor_from, cursor_to):
                 with conn.transaction():
                     rows += land_page(conn, spec, batch_id, channel.channel_id, page)
                     pages += 1
                     ledger.set_status(conn, batch_id, "extracting", pages=pages, rows_received=rows)
+                fields.add(page.records)
         except Exception as exc:
             ledger.set_status(conn, batch_id, "failed", error=f"{type(exc).__name__}: {exc}")
             raise
         finally:
             client.close()
+        drift.record(conn, channel.channel_id, stream, batch_id, fields)
         ledger.set_status(conn, batch_id, "landed", pages=pages, rows_received=rows)
     log.info("batch %s landed: %s rows in %s pages", batch_id, rows, pages)
     return batch_id
@@ -126,6 +129,13 @@ def gate(channel: ChannelConfig, stream: str, batch_id: int) -> quality_gate.Gat
         if batch.status != "landed":
             raise RuntimeError(f"batch {batch_id} is {batch.status!r}, expected 'landed'")
         frame = quality_gate.landed_frame(conn, spec, batch_id)
+        if len(frame) != batch.rows_received:
+            ledger.set_status(conn, batch_id, "failed", error="landed rows missing")
+            raise RuntimeError(
+                f"channel {channel.channel_id!r}, stream {stream!r}, batch {batch_id}: "
+                f"{len(frame)} rows in landing but {batch.rows_received} received (was the "
+                "server restarted? landing is unlogged); re-run the interval"
+            )
         result = quality_gate.validate_frame(spec, frame, {"shop_currencies": [channel.currency]})
         with conn.transaction():
             quality_gate.record_results(conn, batch_id, result)

@@ -8,6 +8,7 @@ holds typed columns, cast at publish time.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 
 @dataclass(frozen=True)
@@ -31,7 +32,7 @@ class StreamSpec:
         """Table name shared by landing, raw and quarantine: <channel>__<stream>."""
         return f"{self.channel_kind}__{self.stream}"
 
-    @property
+    @cached_property
     def column_names(self) -> tuple[str, ...]:
         return tuple(c.name for c in self.columns)
 

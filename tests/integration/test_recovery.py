@@ -169,3 +169,28 @@ def test_a_429_storm_5xx_bursts_and_duplicate_pages_lose_nothing(fresh, world, c
     }
     duplicates = query("select coalesce(sum(rows_duplicate), 0) from ops.load_batches")[0][0]
     assert duplicates > 0
+
+
+def test_schema_drift_is_recorded_and_a_renamed_field_fails_the_batch(fresh, world, channels):
+    from omnichannel.streams import ExtractError
+
+    woo = [c for c in channels.channels if c.channel_id == "woo_uk"]
+    with Simulator(world) as simulator:
+        run_day(simulator, channels, FIRST, woo)  # the baseline of fields
+        simulator.add_fault("woo_uk", "schema_drift", variant="new_field", stream="orders")
+        batches = run_day(simulator, channels, FIRST + timedelta(days=1), woo)
+        assert {b.status for b in batches} == {"published"}  # a new field is tolerated...
+        drift = query("select stream, field, change from ops.schema_drift")
+        assert ("orders", "is_editable", "new_field") in drift  # ...and surfaced
+        kept = query("select count(*) from raw.woocommerce__orders where payload ? 'is_editable'")
+        assert kept[0][0] > 0
+        simulator.clear_faults()
+        simulator.add_fault("woo_uk", "schema_drift", variant="renamed_field", stream="orders")
+        with pytest.raises(
+            ExtractError, match=r"'woo_uk', stream 'orders', page 1: .*date_modified_gmt"
+        ):
+            run_day(simulator, channels, FIRST + timedelta(days=2), woo)
+    failed = query(
+        "select status from ops.load_batches where stream = 'orders' order by batch_id desc limit 1"
+    )
+    assert failed == [("failed",)]

@@ -17,17 +17,19 @@ def land_page(
     statement = sql.SQL("copy landing.{} ({}) from stdin").format(
         sql.Identifier(spec.table), sql.SQL(", ").join(sql.Identifier(c) for c in columns)
     )
+    names = spec.column_names
+    dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
     with conn.cursor() as cur, cur.copy(statement) as copy:
         for number, record in enumerate(page.records, start=1):
-            values = [record.get(name) for name in spec.column_names]
+            get = record.get
             copy.write_row(
                 (
                     batch_id,
                     channel_id,
                     page.number,
                     number,
-                    *values,
-                    json.dumps(record["payload"], separators=(",", ":")),
+                    *[get(name) for name in names],
+                    dumps(record["payload"]),
                 )
             )
     return len(page.records)

@@ -15,9 +15,11 @@ from omnichannel.load import ledger
 from omnichannel.streams import StreamSpec
 
 
-def _typed_select(spec: StreamSpec) -> sql.Composable:
+def _typed_select(spec: StreamSpec, alias: str) -> sql.Composable:
     casts = [
-        sql.SQL("{c}::{t} as {c}").format(c=sql.Identifier(c.name), t=sql.SQL(c.sql_type))
+        sql.SQL("{a}.{c}::{t} as {c}").format(
+            a=sql.Identifier(alias), c=sql.Identifier(c.name), t=sql.SQL(c.sql_type)
+        )
         for c in spec.columns
     ]
     return sql.SQL(", ").join(casts)
@@ -31,13 +33,15 @@ def publish(conn: psycopg.Connection, spec: StreamSpec, batch_id: int) -> ledger
     cols = sql.SQL(", ").join(sql.Identifier(n) for n in names)
     key = sql.SQL(", ").join(sql.Identifier(k) for k in ("channel_id", *spec.key))
     cursor = sql.Identifier(spec.cursor)
-    # one row per natural key and version; duplicates across pages collapse here
+    # one row per natural key and version; duplicates across pages collapse here (the last
+    # one received wins)
     versions = sql.SQL("""
-        select distinct on ({key}, {cursor}) channel_id, {typed}, payload, batch_id,
+        select distinct on ({key}, {cursor}) l.channel_id, {typed}, l.payload, l.batch_id,
                now() as published_at
-        from landing.{table} where batch_id = %(batch_id)s
-        order by {key}, {cursor}, page_no desc, record_no desc""")
+        from landing.{table} as l where l.batch_id = %(batch_id)s
+        order by {key}, {cursor}, l.page_no desc, l.record_no desc""")
     with conn.transaction():
+        conn.execute("set local work_mem = '256MB'")  # sorts of a large batch stay in memory
         batch = ledger.get_batch(conn, batch_id)
         if batch.status != "gated":
             raise RuntimeError(
@@ -46,7 +50,7 @@ def publish(conn: psycopg.Connection, spec: StreamSpec, batch_id: int) -> ledger
             )
         conn.execute(
             sql.SQL("create temp table batch_versions on commit drop as ")
-            + versions.format(key=key, cursor=cursor, typed=_typed_select(spec), table=table),
+            + versions.format(key=key, cursor=cursor, typed=_typed_select(spec, "l"), table=table),
             {"batch_id": batch_id},
         )
         distinct_keys = conn.execute(
@@ -65,15 +69,24 @@ def publish(conn: psycopg.Connection, spec: StreamSpec, batch_id: int) -> ledger
             for n in names
             if n not in ("channel_id", *spec.key)
         )
+        # one version per key is the usual case: no second sort then
+        latest = (
+            sql.SQL("select {cols} from batch_versions")
+            if distinct_keys == versions_count
+            else sql.SQL(
+                "select distinct on ({key}) {cols} from batch_versions "
+                "order by {key}, {cursor} desc"
+            )
+        ).format(cols=cols, key=key, cursor=cursor)
         conn.execute(
             sql.SQL("""
             insert into raw.{table} ({cols})
-            select distinct on ({key}) {cols} from batch_versions order by {key}, {cursor} desc
+            {latest}
             on conflict ({key}) do update set {updates}
             where raw.{table}.{cursor} < excluded.{cursor}
                or (raw.{table}.{cursor} = excluded.{cursor}
                    and raw.{table}.payload is distinct from excluded.payload)""").format(
-                table=table, cols=cols, key=key, cursor=cursor, updates=updates
+                table=table, cols=cols, key=key, cursor=cursor, updates=updates, latest=latest
             )
         )
         ledger.set_status(

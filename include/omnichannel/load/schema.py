@@ -77,6 +77,26 @@ create table if not exists quarantine.records (
     quarantined_at  timestamptz not null default now()
 );
 create index if not exists quarantine_records_batch_idx on quarantine.records (batch_id);
+
+create table if not exists ops.payload_fields (
+    channel_id      text not null,
+    stream          text not null,
+    field           text not null,
+    first_batch_id  bigint not null,
+    first_seen_at   timestamptz not null default now(),
+    last_batch_id   bigint not null,
+    primary key (channel_id, stream, field)
+);
+
+create table if not exists ops.schema_drift (
+    batch_id     bigint not null references ops.load_batches (batch_id),
+    channel_id   text not null,
+    stream       text not null,
+    field        text not null,
+    change       text not null,
+    example      jsonb,
+    detected_at  timestamptz not null default now()
+);
 """
 
 
@@ -104,7 +124,9 @@ def ensure_stream_tables(conn: psycopg.Connection, spec: StreamSpec) -> None:
     history_key = sql.SQL(", ").join(sql.Identifier(k) for k in versioned)
     table = spec.table
     statements = [
-        sql.SQL("""create table if not exists landing.{t} (
+        # unlogged: landing is a staging area re-filled by re-extracting; the gate checks
+        # the landed count against the ledger, so rows lost to a server crash are noticed
+        sql.SQL("""create unlogged table if not exists landing.{t} (
             batch_id bigint not null, channel_id text not null, page_no integer not null,
             record_no integer not null, {cols}, payload jsonb not null)""").format(
             t=sql.Identifier(table), cols=landing_cols
