@@ -97,8 +97,10 @@ def ensure_pools() -> None:
         for c in load_channels().channels
     }
     document = json.dumps(pools, sort_keys=True)
+    # per metadata database: the tests use their own
+    stamp = f"{os.environ.get('AIRFLOW__DATABASE__SQL_ALCHEMY_CONN', '')}\n{document}"
     marker = airflow_home() / ".pools"
-    if marker.exists() and marker.read_text() == document and _airflow_db_present():
+    if marker.exists() and marker.read_text() == stamp and _airflow_db_present():
         return
     path = airflow_home() / "pools.json"
     path.write_text(document)
@@ -108,7 +110,7 @@ def ensure_pools() -> None:
         env=os.environ.copy(),
         stdout=subprocess.DEVNULL,
     )
-    marker.write_text(document)
+    marker.write_text(stamp)
 
 
 def pool_name(channel_id: str) -> str:
