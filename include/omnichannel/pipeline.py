@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from omnichannel import warehouse
 from omnichannel.channels import KINDS, stream_spec
@@ -19,6 +19,9 @@ from omnichannel.load.copy import land_page
 from omnichannel.quality import gate as quality_gate
 
 log = logging.getLogger(__name__)
+
+
+FULL_SYNC_FROM = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 class BatchHeld(RuntimeError):
@@ -82,6 +85,8 @@ def extract_and_land(
         cursor_from, cursor_to = extraction_window(
             watermark, interval, timedelta(hours=channel.lookback_hours)
         )
+        if watermark is None and spec.full_first_sync:
+            cursor_from = FULL_SYNC_FROM
         batch_id = ledger.begin_batch(
             conn,
             channel.channel_id,

@@ -26,6 +26,9 @@ class StreamSpec:
     columns: tuple[Column, ...]
     key: tuple[str, ...]
     cursor: str  # column that orders versions of a record (e.g. updated_at)
+    # catalogue-like streams: records made long before the pipeline starts (products) are
+    # read in full by the first batch of a channel, then incrementally
+    full_first_sync: bool = False
 
     @property
     def table(self) -> str:

@@ -32,7 +32,7 @@ def test_demo_through_airflow_matches_truth_and_is_idempotent(airflow_ready, cle
             "select run_id like 'manual__%', count(*) from ops.load_batches group by 1"
         ).fetchall()
     assert statuses == [("published",)]
-    assert by_run == [(True, 13 * 3 * 2)]  # 13 streams, 3 days, twice: all from DAG runs
+    assert by_run == [(True, 15 * 3 * 2)]  # 15 streams, 3 days, twice: all from DAG runs
 
 
 def test_malformed_page_fails_the_extract_task_and_publishes_nothing(

@@ -123,7 +123,7 @@ def test_every_channel_and_stream_publishes(loaded, config):
     assert {b.status for b in batches} == {"published"}
     expected = {(c.channel_id, s) for c in extracted_channels(config) for s in extracted_streams(c)}
     assert {(b.channel_id, b.stream) for b in batches} == expected
-    assert len(expected) == 13
+    assert len(expected) == 15
     for table in RAW_TABLES:
         if table == "woocommerce__refunds":
             continue  # refunds come 2-30 days after delivery: maybe none in 4 days
@@ -216,6 +216,13 @@ def test_inventory_snapshots_are_the_stock_of_the_day(loaded, world):
         cat.seller_sku[i]: int(on_hand[i]) for i in range(len(cat)) if cat.seller_sku[i] in fba
     }
     assert len(fba) == int(world.listings["amazon_de"].listed.sum())
+    shop = dict(
+        query("select sku, on_hand from raw.shopify__inventory where snapshot_date = %s", day)
+    )
+    web = world.on_hand_at("wh_us", day)
+    assert shop and shop == {cat.sku[i]: int(web[i]) for i in range(len(cat)) if cat.sku[i] in shop}
+    barcodes = dict(query("select sku, barcode from raw.shopify__products"))
+    assert barcodes and all(cat.barcode[cat.sku.index(k)] == v for k, v in barcodes.items())
     counted = dict(
         query(
             "select pos_code, on_hand from raw.pos_files__stock "

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 import httpx
@@ -108,7 +108,74 @@ ORDERS = StreamSpec(
     ),
 )
 
-STREAMS = {"orders": ORDERS}
+PRODUCTS_QUERY = """
+query Products($first: Int!, $after: String, $query: String) {
+  products(first: $first, after: $after, query: $query, sortKey: UPDATED_AT) {
+    edges {
+      node {
+        id legacyResourceId title handle vendor productType status createdAt updatedAt
+        variants(first: 10) {
+          pageInfo { hasNextPage }
+          nodes { id legacyResourceId sku barcode price inventoryItem { id } }
+        }
+      }
+    }
+    pageInfo { hasNextPage endCursor }
+  }
+}
+"""
+INVENTORY_QUERY = """
+query Inventory($locationAfter: String, $after: String) {
+  locations(first: 1, after: $locationAfter) {
+    nodes {
+      id name
+      inventoryLevels(first: 50, after: $after) {
+        nodes { item { id sku } quantities(names: ["available", "on_hand"]) { name quantity } }
+        pageInfo { hasNextPage endCursor }
+      }
+    }
+    pageInfo { hasNextPage endCursor }
+  }
+}
+"""
+PRODUCTS = StreamSpec(
+    channel_kind="shopify",
+    stream="products",
+    key=("variant_id",),
+    cursor="product_updated_at",
+    full_first_sync=True,
+    columns=(
+        Column("variant_id", "text", "Shopify global id of the variant (one row each)", False),
+        Column("product_id", "text", "Shopify global id of the product", False),
+        Column("product_updated_at", "timestamptz", "Product's updatedAt (UTC); the cursor", False),
+        Column("title", "text", "Product title"),
+        Column("vendor", "text", "Vendor (brand)"),
+        Column("product_type", "text", "Product type (category)"),
+        Column("status", "text", "ACTIVE, ARCHIVED, DRAFT"),
+        Column("sku", "text", "Variant SKU (the merchant's)"),
+        Column("barcode", "text", "Variant barcode (EAN), the key to store tills"),
+        Column("price", "numeric(18,2)", "Variant price in the shop currency"),
+        Column("inventory_item_id", "text", "Inventory item of the variant"),
+        Column("created_at", "timestamptz", "When the product was created (UTC)"),
+    ),
+)
+INVENTORY = StreamSpec(
+    channel_kind="shopify",
+    stream="inventory",
+    key=("location_id", "inventory_item_id", "snapshot_date"),
+    cursor="snapshot_at",
+    columns=(
+        Column("snapshot_date", "date", "Channel-local day the snapshot stands for", False),
+        Column("snapshot_at", "timestamptz", "Interval end the snapshot was read for", False),
+        Column("location_id", "text", "Shopify global id of the location", False),
+        Column("location_name", "text", "Location name"),
+        Column("inventory_item_id", "text", "Shopify global id of the inventory item", False),
+        Column("sku", "text", "SKU of the item"),
+        Column("available", "integer", "Units available"),
+        Column("on_hand", "integer", "Units on hand", False),
+    ),
+)
+STREAMS = {"orders": ORDERS, "products": PRODUCTS, "inventory": INVENTORY}
 
 
 class ShopifyClient(HttpSource):
@@ -136,9 +203,17 @@ class ShopifyClient(HttpSource):
         )
         self.url = f"{credentials.base_url.rstrip('/')}/admin/api/{API_VERSION}/graphql.json"
         self.page_size = min(page_size, MAX_ORDERS_PER_PAGE)  # query cost bound
+        self.tz = None
 
     def iter_pages(self, stream: str, since: datetime, until: datetime) -> Iterator[Page]:
-        """Pages of records updated in [since, until), oldest update first."""
+        """Pages of records updated in [since, until), oldest update first (inventory:
+        a snapshot of every level, standing for `until`)."""
+        if stream == "products":
+            yield from self._products(stream, since, until)
+            return
+        if stream == "inventory":
+            yield from self._inventory(stream, until)
+            return
         if stream != "orders":
             raise ExtractError(self.channel_id, stream, None, "stream not supported by shopify")
         search = f"updated_at:>='{_iso(since)}' AND updated_at:<'{_iso(until)}'"
@@ -163,6 +238,53 @@ class ShopifyClient(HttpSource):
                 raise ExtractError(
                     self.channel_id, stream, number, "hasNextPage is true but endCursor is missing"
                 )
+
+    def _products(self, stream: str, since: datetime, until: datetime) -> Iterator[Page]:
+        search = f"updated_at:>='{_iso(since)}' AND updated_at:<'{_iso(until)}'"
+        after, number = None, 0
+        while True:
+            number += 1
+            variables = {"first": 25, "after": after, "query": search}
+            data = self._post(stream, number, {"query": PRODUCTS_QUERY, "variables": variables})
+            connection = _dig(data, ("data", "products"), self.channel_id, stream, number)
+            try:
+                info = connection["pageInfo"]
+                records = [r for e in connection["edges"] for r in flatten_product(e["node"])]
+            except (KeyError, TypeError, ValueError) as exc:
+                raise ExtractError(
+                    self.channel_id, stream, number, f"unexpected response shape: {exc!r}"
+                ) from exc
+            yield Page(number, records, info.get("endCursor"))
+            if not info.get("hasNextPage"):
+                return
+            after = info["endCursor"]
+
+    def _inventory(self, stream: str, until: datetime) -> Iterator[Page]:
+        day = (until - timedelta(seconds=1)).astimezone(self.tz).date() if self.tz else None
+        location_after, after, number = None, None, 0
+        while True:
+            number += 1
+            variables = {"locationAfter": location_after, "after": after}
+            data = self._post(stream, number, {"query": INVENTORY_QUERY, "variables": variables})
+            locations = _dig(data, ("data", "locations"), self.channel_id, stream, number)
+            try:
+                nodes = locations["nodes"]
+                if not nodes:
+                    return
+                location = nodes[0]
+                levels = location["inventoryLevels"]
+                records = [flatten_level(location, level, day, until) for level in levels["nodes"]]
+            except (KeyError, TypeError, ValueError) as exc:
+                raise ExtractError(
+                    self.channel_id, stream, number, f"unexpected response shape: {exc!r}"
+                ) from exc
+            yield Page(number, records, levels["pageInfo"].get("endCursor"))
+            if levels["pageInfo"].get("hasNextPage"):
+                after = levels["pageInfo"]["endCursor"]
+            elif locations["pageInfo"].get("hasNextPage"):
+                location_after, after = locations["pageInfo"]["endCursor"], None
+            else:
+                return
 
     def _post(self, stream: str, page: int, body: dict) -> dict:
         """Transport errors, 5xx and 429 are retried by HttpSource; THROTTLED (a 200 with
@@ -240,6 +362,53 @@ def _amount(bag: dict | None) -> str | None:
     return None if bag is None else bag["shopMoney"]["amount"]
 
 
+def flatten_product(node: dict) -> list[dict]:
+    variants = node["variants"]
+    if variants["pageInfo"]["hasNextPage"]:
+        raise ValueError(f"product {node['id']} has more than 10 variants")
+    product = {k: v for k, v in node.items() if k != "variants"}
+    return [
+        {
+            "variant_id": variant["id"],
+            "product_id": node["id"],
+            "product_updated_at": node["updatedAt"],
+            "title": node.get("title"),
+            "vendor": node.get("vendor"),
+            "product_type": node.get("productType"),
+            "status": node.get("status"),
+            "sku": variant.get("sku"),
+            "barcode": variant.get("barcode"),
+            "price": variant.get("price"),
+            "inventory_item_id": (variant.get("inventoryItem") or {}).get("id"),
+            "created_at": node.get("createdAt"),
+            "payload": {"product": product, "variant": variant},
+        }
+        for variant in variants["nodes"]
+    ]
+
+
+def flatten_level(location: dict, level: dict, day, until: datetime) -> dict:
+    quantities = {q["name"]: q["quantity"] for q in level["quantities"]}
+    return {
+        "snapshot_date": day.isoformat() if day else None,
+        "snapshot_at": _iso(until),
+        "location_id": location["id"],
+        "location_name": location.get("name"),
+        "inventory_item_id": level["item"]["id"],
+        "sku": level["item"].get("sku"),
+        "available": _text(quantities.get("available")),
+        "on_hand": _text(quantities.get("on_hand")),
+        "payload": {
+            "location": {"id": location["id"], "name": location.get("name")},
+            "level": level,
+        },
+    }
+
+
+def _text(value) -> str | None:
+    return None if value is None else str(value)
+
+
 def flatten_order(node: dict) -> dict:
     """An Order node to the orders stream's columns (values as received) plus its payload."""
     lines = node["lineItems"]
@@ -282,4 +451,6 @@ def flatten_order(node: dict) -> dict:
 
 
 def make_client(channel, credentials: Credentials) -> ShopifyClient:
-    return ShopifyClient(channel.channel_id, credentials, page_size=channel.page_size)
+    client = ShopifyClient(channel.channel_id, credentials, page_size=channel.page_size)
+    client.tz = channel.tz  # the channel's local day names inventory snapshots
+    return client

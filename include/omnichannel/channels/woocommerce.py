@@ -70,6 +70,7 @@ PRODUCTS = StreamSpec(
     stream="products",
     key=("product_id",),
     cursor="date_modified_gmt",
+    full_first_sync=True,
     columns=(
         Column("product_id", "bigint", "WooCommerce product id", False),
         Column("sku", "text", "The merchant's SKU"),
