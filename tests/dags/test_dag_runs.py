@@ -48,18 +48,24 @@ def test_malformed_page_fails_the_extract_task_and_publishes_nothing(
     with Simulator(world) as simulator:
         os.environ.update(runtime.simulator_connections([shop], simulator.url))
         simulator.set_clock(end)
-        simulator.add_fault(shop.channel_id, "malformed_page", page=2)
+        simulator.add_fault(shop.channel_id, "malformed_page", page=2, stream="orders")
         run = dag.test(logical_date=end)
     assert str(run.state).endswith("failed")
     states = {ti.task_id: str(ti.state) for ti in run.get_task_instances()}
     assert states["orders.extract_and_land"].endswith("failed")
     assert not states["orders.publish"].endswith("success")
     with warehouse.connect() as conn:
-        [(status, error)] = conn.execute("select status, error from ops.load_batches").fetchall()
+        [(status, error)] = conn.execute(
+            "select status, error from ops.load_batches where stream = 'orders'"
+        ).fetchall()
+        others = conn.execute(
+            "select distinct status from ops.load_batches where stream <> 'orders'"
+        ).fetchall()
         published = conn.execute("select count(*) from raw.shopify__orders").fetchone()[0]
     assert status == "failed"
     assert "channel 'shopify_us', stream 'orders', page 2: malformed page" in error
     assert published == 0
+    assert others == [("published",)]  # the channel's other streams are not held up
 
 
 def test_every_channel_has_a_pool_that_its_extract_tasks_use(airflow_ready, channels):

@@ -24,7 +24,7 @@ def write(tmp_path: Path, text: str) -> Path:
 def test_repository_config_loads():
     config = load_channels()
     shop = config.get("shopify_us")
-    assert shop.kind == "shopify" and shop.streams == ("orders",)
+    assert shop.kind == "shopify" and shop.streams == ("orders", "products", "inventory")
     assert shop.page_size <= 250
 
 
