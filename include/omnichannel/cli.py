@@ -143,8 +143,7 @@ def _cmd_extract(args) -> int:
     from omnichannel import runtime
     from omnichannel.channels import extracted_streams
     from omnichannel.config import load_channels
-    from omnichannel.demo import interval_end, local_midnight
-    from omnichannel.pipeline import Interval, run_interval
+    from omnichannel.pipeline import local_day_interval, run_interval
 
     runtime.apply()
     channel = load_channels().get(args.channel_id)
@@ -156,8 +155,7 @@ def _cmd_extract(args) -> int:
     credentials = _credentials(channel, args.simulator)
     day, failed = args.start, 0
     while day <= args.end:
-        end = interval_end(channel, local_midnight(day + timedelta(days=1), channel))
-        interval = Interval(end - timedelta(days=1), end)
+        interval = local_day_interval(channel, day)
         for stream in streams:
             try:
                 batch = run_interval(channel, stream, interval, credentials, run_id="omni-extract")

@@ -18,6 +18,7 @@ from decimal import Decimal
 from omnichannel import runtime, warehouse
 from omnichannel.channels import extracted_channels
 from omnichannel.config import ChannelConfig, ChannelsConfig, load_channels
+from omnichannel.pipeline import local_day_interval
 from omnichannel.simulator.server import Simulator, landing_dirs, world_from_config
 from omnichannel.simulator.truth import TruthRow, daily_truth
 
@@ -54,13 +55,6 @@ def demo_span(config: ChannelsConfig, days: int) -> tuple[date, date]:
 
 def local_midnight(day: date, channel: ChannelConfig) -> datetime:
     return datetime.combine(day, time(0), channel.tz)
-
-
-def interval_end(channel: ChannelConfig, after: datetime) -> datetime:
-    """The channel's first schedule tick at or after `after` (its local cron)."""
-    from croniter import croniter
-
-    return croniter(channel.schedule, after - timedelta(seconds=1)).get_next(datetime)
 
 
 def load_dags() -> dict:
@@ -121,7 +115,7 @@ def run_demo(days: int, seed: int, echo=print, reset: bool = False) -> DemoResul
             for channel in extracted:
                 if day < channel.start_date:
                     continue
-                end = interval_end(channel, local_midnight(day + timedelta(days=1), channel))
+                end = local_day_interval(channel, day).end
                 simulator.set_clock(end)
                 echo(f"extract  {channel.channel_id} {day} (simulator clock {end.isoformat()})")
                 # dag.test() takes the interval that ends at the logical date it is given
@@ -176,7 +170,8 @@ def summary(result: DemoResult) -> str:
         "where to look:",
         '  psql "$(.venv/bin/omni warehouse url)" \\',
         "       -c 'select * from marts.mart_channel_daily_kpis order by 1, 2'",
-        "  tables: raw.shopify__orders, ops.load_batches, ops.dq_results, quarantine.records",
+        "  tables: raw.<kind>__<stream>, ops.load_batches, ops.dq_results, ops.schema_drift, "
+        "quarantine.records",
         "  make airflow    # Airflow UI on http://127.0.0.1:8080 with these DAG runs",
     ]
     return "\n".join(lines)

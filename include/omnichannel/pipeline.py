@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from omnichannel import warehouse
 from omnichannel.channels import KINDS, stream_spec
@@ -38,6 +38,16 @@ class Interval:
             raise ValueError("interval bounds must be timezone-aware")
         if self.end <= self.start:
             raise ValueError(f"empty interval {self.start} .. {self.end}")
+
+
+def local_day_interval(channel: ChannelConfig, day: date) -> Interval:
+    """The schedule interval that closes `day` for the channel: it ends at the first tick
+    of the channel's cron (in its time zone) at or after the end of that local day."""
+    from croniter import croniter
+
+    day_end = datetime.combine(day + timedelta(days=1), time(0), channel.tz)
+    end = croniter(channel.schedule, day_end - timedelta(seconds=1)).get_next(datetime)
+    return Interval(end - timedelta(days=1), end)
 
 
 def extraction_window(

@@ -10,7 +10,7 @@ import pytest
 from omnichannel import warehouse
 from omnichannel.channels import extracted_channels, extracted_streams
 from omnichannel.channels.base import Credentials
-from omnichannel.pipeline import Interval, run_interval
+from omnichannel.pipeline import local_day_interval, run_interval
 from omnichannel.simulator.server import SIMULATOR_CREDENTIALS, Simulator
 from omnichannel.simulator.truth import daily_truth
 from tests.conftest import reset_warehouse
@@ -39,17 +39,10 @@ def credentials(simulator, channel) -> Credentials:
     return Credentials(base, secrets.get("password", ""), secrets.get("login", ""))
 
 
-def local_interval(channel, day: date) -> Interval:
-    from omnichannel.demo import interval_end, local_midnight
-
-    end = interval_end(channel, local_midnight(day + timedelta(days=1), channel))
-    return Interval(end - timedelta(days=1), end)
-
-
 def run_day(simulator, config, day: date, channels=None) -> list:
     batches = []
     for channel in channels or extracted_channels(config):
-        interval = local_interval(channel, day)
+        interval = local_day_interval(channel, day)
         simulator.set_clock(interval.end)
         for stream in extracted_streams(channel):
             creds = credentials(simulator, channel)

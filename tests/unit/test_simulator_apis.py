@@ -1,7 +1,6 @@
 """Each API pages through every record exactly once, and what the APIs show for a day adds
 up to the simulator's ground truth."""
 
-import base64
 import csv
 import gzip
 import io
@@ -17,12 +16,11 @@ from omnichannel.channels.shopify import Credentials, ShopifyClient
 from omnichannel.simulator import pos_files
 from omnichannel.simulator.server import Request, SimulatorApp
 from omnichannel.simulator.truth import daily_truth, end_of_local_day
-
-PROPERTY = "351234567"  # options.property_id of ga4_shopify_us in channels.yml
+from tests.unit.simulator_client import PROPERTY, WOO_AUTH, amazon_token
+from tests.unit.simulator_client import call as request
 
 DAY = date(2026, 10, 3)
 LAST = date(2026, 10, 20)  # refunds of DAY are known by then
-WOO_AUTH = {"authorization": "Basic " + base64.b64encode(b"ck_test:cs_test").decode()}
 ZERO = Decimal("0.00")
 
 
@@ -39,11 +37,8 @@ def truth(world):
 
 
 def call(app, method, path, query=None, headers=None, body=b""):
-    query = {k: [str(v)] for k, v in (query or {}).items()}
-    if isinstance(body, dict | list):
-        body = json.dumps(body).encode()
     for _ in range(50):  # a patient client: waits out rate limits
-        response = app.handle(Request(method, path, query, headers or {}, body))
+        response = request(app, method, path, query, headers, body)
         if response.status != 429:
             break
         time_module.sleep(0.2)
@@ -69,12 +64,6 @@ def local_bounds(day: date, timezone: str) -> tuple[datetime, datetime]:
 
 def iso(ts: datetime) -> str:
     return ts.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def amazon_headers(app):
-    body = b"grant_type=refresh_token&refresh_token=Atzr|t&client_id=app&client_secret=s"
-    token = call(app, "POST", "/amazon/amazon_de/auth/o2/token", body=body).json()
-    return {"x-amz-access-token": token["access_token"]}
 
 
 def amazon_orders(app, headers, **query):
@@ -105,7 +94,7 @@ def woo_all(app, resource, **query):
 
 
 def test_amazon_orders_pages_visit_every_order_once(app, world):
-    headers = amazon_headers(app)
+    headers = amazon_token(app)
     orders = amazon_orders(
         app, headers, LastUpdatedAfter="2026-10-01T00:00:00Z", MaxResultsPerPage=25
     )
@@ -129,7 +118,7 @@ def test_amazon_orders_pages_visit_every_order_once(app, world):
 
 
 def test_amazon_inventory_pages_cover_every_listed_sku_once(app, world):
-    headers = amazon_headers(app)
+    headers = amazon_token(app)
     skus, token = [], None
     while True:
         query = {
@@ -262,7 +251,7 @@ def _ts(value) -> datetime:
 
 
 def test_amazon_orders_of_a_day_add_up_to_the_truth(app, truth):
-    headers = amazon_headers(app)
+    headers = amazon_token(app)
     start, end = local_bounds(DAY, "Europe/Berlin")
     orders = amazon_orders(app, headers, CreatedAfter=iso(start), CreatedBefore=iso(end))
     live = [o for o in orders if o["OrderStatus"] != "Canceled"]
@@ -290,7 +279,7 @@ def test_amazon_orders_of_a_day_add_up_to_the_truth(app, truth):
 
 
 def test_amazon_report_sessions_are_the_truths(app, truth):
-    headers = amazon_headers(app)
+    headers = amazon_token(app)
     base = "/amazon/amazon_de/reports/2021-06-30"
     spec = {
         "reportType": "GET_SALES_AND_TRAFFIC_REPORT",

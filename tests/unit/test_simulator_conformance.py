@@ -4,7 +4,6 @@ Amazon responses are validated against the official models with every object clo
 (no property the model does not declare); Shopify, WooCommerce and GA4 responses are
 compared field by field with the example payloads and schemas."""
 
-import base64
 import copy
 import gzip
 import json
@@ -15,14 +14,12 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from omnichannel.simulator.server import Request, SimulatorApp
-
-PROPERTY = "351234567"  # options.property_id of ga4_shopify_us in channels.yml
+from omnichannel.simulator.server import SimulatorApp
+from tests.unit.simulator_client import PROPERTY, WOO_AUTH, amazon_token, call
 
 CONFORMANCE = Path(__file__).resolve().parents[1] / "conformance"  # copies, see SOURCES.md
 NOW = datetime(2026, 10, 9, 12, tzinfo=UTC)
 MONEY = re.compile(r"^-?\d+\.\d{2}$")
-WOO_AUTH = {"authorization": "Basic " + base64.b64encode(b"ck_test:cs_test").decode()}
 
 
 def load(*parts):
@@ -34,13 +31,6 @@ def app(world):
     app = SimulatorApp(world)
     app.now = NOW
     return app
-
-
-def call(app, method, path, query=None, headers=None, body=b""):
-    query = {k: [str(v)] for k, v in (query or {}).items()}
-    if isinstance(body, dict | list):
-        body = json.dumps(body).encode()
-    return app.handle(Request(method, path, query, headers or {}, body))
 
 
 def closed(definitions: dict) -> dict:
@@ -64,13 +54,6 @@ def closed(definitions: dict) -> dict:
 def validate_swagger(model: dict, definition: str, instance) -> None:
     schema = {"$ref": f"#/definitions/{definition}", "definitions": closed(model["definitions"])}
     jsonschema.Draft4Validator(schema).validate(instance)
-
-
-def amazon_token(app, channel="amazon_de") -> dict:
-    body = b"grant_type=refresh_token&refresh_token=Atzr|test&client_id=app&client_secret=s"
-    response = call(app, "POST", f"/amazon/{channel}/auth/o2/token", body=body)
-    assert response.status == 200
-    return {"x-amz-access-token": response.json()["access_token"]}
 
 
 def test_amazon_orders_and_items_validate_against_the_official_model(app):

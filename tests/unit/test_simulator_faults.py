@@ -1,6 +1,5 @@
 """Every fault can be switched on and observed, per channel kind, and repeats with the seed."""
 
-import base64
 import json
 import time
 from datetime import UTC, date, datetime
@@ -10,13 +9,11 @@ import pytest
 
 from omnichannel.simulator import pos_files
 from omnichannel.simulator.faults import FAULTS, Fault, FaultBook, FaultError
-from omnichannel.simulator.server import Request, SimulatorApp
+from omnichannel.simulator.server import SimulatorApp
 from omnichannel.simulator.spec import fault_profile
-
-PROPERTY = "351234567"  # options.property_id of ga4_shopify_us in channels.yml
+from tests.unit.simulator_client import PROPERTY, WOO_AUTH, amazon_token, call
 
 NOW = datetime(2026, 10, 9, 12, tzinfo=UTC)
-WOO_AUTH = {"authorization": "Basic " + base64.b64encode(b"ck_t:cs_t").decode()}
 SHOPIFY = "/shops/shopify_us/admin/api/2025-01/graphql.json"
 ORDERS = """query($after: String) { orders(first: 5, after: $after, sortKey: UPDATED_AT,
   query: "updated_at:>='2026-10-02T00:00:00Z'") {
@@ -33,13 +30,6 @@ def app(world):
     return app
 
 
-def call(app, method, path, query=None, headers=None, body=b""):
-    query = {k: [str(v)] for k, v in (query or {}).items()}
-    if isinstance(body, dict | list):
-        body = json.dumps(body).encode()
-    return app.handle(Request(method, path, query, headers or {}, body))
-
-
 def shopify(app, after=None):
     body = {"query": ORDERS, "variables": {"after": after}}
     return call(app, "POST", SHOPIFY, headers={"x-shopify-access-token": "shpat_t"}, body=body)
@@ -53,12 +43,6 @@ def woo(app, page=1, per_page=10, **query):
         {"page": page, "per_page": per_page, "orderby": "modified", "order": "asc", **query},
         WOO_AUTH,
     )
-
-
-def amazon_token(app) -> dict:
-    body = b"grant_type=refresh_token&refresh_token=Atzr|t&client_id=a&client_secret=s"
-    token = call(app, "POST", "/amazon/amazon_de/auth/o2/token", body=body).json()
-    return {"x-amz-access-token": token["access_token"]}
 
 
 def amazon(app, headers, **query):

@@ -15,7 +15,7 @@ from decimal import Decimal, InvalidOperation
 
 import httpx
 
-from omnichannel.channels.base import Credentials, HttpSource
+from omnichannel.channels.base import Credentials, HttpSource, text
 from omnichannel.streams import Column, ExtractError, Page, StreamSpec
 
 __all__ = ["Credentials", "ShopifyClient", "STREAMS", "make_client"]
@@ -216,16 +216,33 @@ class ShopifyClient(HttpSource):
             return
         if stream != "orders":
             raise ExtractError(self.channel_id, stream, None, "stream not supported by shopify")
+        yield from self._search_pages(
+            stream,
+            ORDERS_QUERY,
+            "orders",
+            self.page_size,
+            since,
+            until,
+            lambda node: [flatten_order(node)],
+        )
+
+    def _products(self, stream: str, since: datetime, until: datetime) -> Iterator[Page]:
+        yield from self._search_pages(
+            stream, PRODUCTS_QUERY, "products", 25, since, until, flatten_product
+        )
+
+    def _search_pages(self, stream, query, root, first, since, until, flatten) -> Iterator[Page]:
+        """A connection searched by updated_at in [since, until), paged with first/after."""
         search = f"updated_at:>='{_iso(since)}' AND updated_at:<'{_iso(until)}'"
         after, number = None, 0
         while True:
             number += 1
-            variables = {"first": self.page_size, "after": after, "query": search}
-            data = self._post(stream, number, {"query": ORDERS_QUERY, "variables": variables})
-            connection = _dig(data, ("data", "orders"), self.channel_id, stream, number)
+            variables = {"first": first, "after": after, "query": search}
+            data = self._post(stream, number, {"query": query, "variables": variables})
+            connection = _dig(data, ("data", root), self.channel_id, stream, number)
             try:
-                edges, info = connection["edges"], connection["pageInfo"]
-                records = [flatten_order(edge["node"]) for edge in edges]
+                info = connection["pageInfo"]
+                records = [r for edge in connection["edges"] for r in flatten(edge["node"])]
             except (KeyError, TypeError, ValueError) as exc:
                 raise ExtractError(
                     self.channel_id, stream, number, f"unexpected response shape: {exc!r}"
@@ -238,26 +255,6 @@ class ShopifyClient(HttpSource):
                 raise ExtractError(
                     self.channel_id, stream, number, "hasNextPage is true but endCursor is missing"
                 )
-
-    def _products(self, stream: str, since: datetime, until: datetime) -> Iterator[Page]:
-        search = f"updated_at:>='{_iso(since)}' AND updated_at:<'{_iso(until)}'"
-        after, number = None, 0
-        while True:
-            number += 1
-            variables = {"first": 25, "after": after, "query": search}
-            data = self._post(stream, number, {"query": PRODUCTS_QUERY, "variables": variables})
-            connection = _dig(data, ("data", "products"), self.channel_id, stream, number)
-            try:
-                info = connection["pageInfo"]
-                records = [r for e in connection["edges"] for r in flatten_product(e["node"])]
-            except (KeyError, TypeError, ValueError) as exc:
-                raise ExtractError(
-                    self.channel_id, stream, number, f"unexpected response shape: {exc!r}"
-                ) from exc
-            yield Page(number, records, info.get("endCursor"))
-            if not info.get("hasNextPage"):
-                return
-            after = info["endCursor"]
 
     def _inventory(self, stream: str, until: datetime) -> Iterator[Page]:
         day = (until - timedelta(seconds=1)).astimezone(self.tz).date() if self.tz else None
@@ -396,17 +393,13 @@ def flatten_level(location: dict, level: dict, day, until: datetime) -> dict:
         "location_name": location.get("name"),
         "inventory_item_id": level["item"]["id"],
         "sku": level["item"].get("sku"),
-        "available": _text(quantities.get("available")),
-        "on_hand": _text(quantities.get("on_hand")),
+        "available": text(quantities.get("available")),
+        "on_hand": text(quantities.get("on_hand")),
         "payload": {
             "location": {"id": location["id"], "name": location.get("name")},
             "level": level,
         },
     }
-
-
-def _text(value) -> str | None:
-    return None if value is None else str(value)
 
 
 def flatten_order(node: dict) -> dict:

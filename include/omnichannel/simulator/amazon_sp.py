@@ -33,7 +33,7 @@ import numpy as np
 
 from omnichannel.simulator.faults import spoil
 from omnichannel.simulator.paging import TokenError, decode_token, encode_token, keyset_page
-from omnichannel.simulator.world import NEVER, cents
+from omnichannel.simulator.world import cents
 
 MARKETPLACES = {  # id: (sales channel, country)
     "ATVPDKIKX0DER": ("Amazon.com", "US"),
@@ -818,6 +818,3 @@ def _amount(value_cents: int, currency: str) -> dict:
 def _local_day(world, channel, stamps: np.ndarray) -> list[date]:
     tz = ZoneInfo(channel.timezone)
     return np.array([datetime.fromtimestamp(int(t), tz).date() for t in stamps], dtype=object)
-
-
-__all__ = ["NEVER", "handle", "amazon_order_id", "sales_and_traffic"]

@@ -14,11 +14,9 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
-
-import numpy as np
 
 from omnichannel.simulator.world import SOURCE_GROUPS, cents
 
@@ -205,6 +203,3 @@ def _metric(name: str, value: int) -> str:
         amount: Decimal = cents(value)
         return format(amount.normalize(), "f") if amount else "0"
     return str(int(value))
-
-
-__all__ = ["handle", "run_report", "property_id", "np", "datetime"]

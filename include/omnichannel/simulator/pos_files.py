@@ -45,7 +45,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from omnichannel.simulator.world import HOURLY, NEVER, World, cents
+from omnichannel.simulator.world import HOURLY, World, cents
 
 SALES_COLUMNS = (
     "receipt_no",
@@ -251,6 +251,3 @@ def _write(path: Path, content: bytes) -> list[Path]:
     tmp.write_bytes(content)
     os.replace(tmp, path)  # a reader never sees half a file (unless the fault says so)
     return [path]
-
-
-__all__ = ["NEVER", "drop", "exports", "SALES_COLUMNS"]

@@ -45,7 +45,7 @@ from graphql import (
 
 from omnichannel.simulator.faults import spoil
 from omnichannel.simulator.paging import TokenError, decode_token, encode_token, keyset_page
-from omnichannel.simulator.world import NEVER, Line, OrderState, Refund, cents
+from omnichannel.simulator.world import Line, OrderState, Refund, cents
 
 API_VERSIONS = ("2024-10", "2025-01", "2025-04")
 PATH = re.compile(r"^/admin/api/(?P<version>[^/]+)/graphql\.json$")
@@ -726,6 +726,3 @@ def resolve_locations(ctx, first=None, after=None):
 
     page = keyset_page(np.arange(len(items)), (np.arange(len(items)),), _after_key(after), first)
     return connection(page, lambda i: node(items[int(i)]), _page_no(after), after)
-
-
-__all__ = ["API_VERSIONS", "NEVER", "handle", "parse_search", "query_cost"]

@@ -30,7 +30,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from omnichannel.simulator.world import NEVER, World, cents
+from omnichannel.simulator.world import World, cents
 
 TRUTH_COLUMNS = (
     "channel_id",
@@ -263,6 +263,3 @@ def _csv(header, rows) -> str:
 
 def _days(start: date, end: date):
     return [start + timedelta(days=n) for n in range((end - start).days + 1)]
-
-
-__all__ = ["NEVER", "TruthRow", "daily_truth", "truth_csv", "truth_table", "TABLES"]

@@ -28,7 +28,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from omnichannel.simulator.faults import spoil
-from omnichannel.simulator.world import NEVER, cents
+from omnichannel.simulator.world import cents
 
 PER_PAGE_MAX = 100
 BAD_ROW_FIELDS = {
@@ -138,6 +138,20 @@ def _window(ctx, request) -> dict | str:
     return bounds
 
 
+def _in_window(bounds: dict, created: np.ndarray, modified: np.ndarray) -> np.ndarray:
+    """The after/before (creation) and modified_after/modified_before filters (exclusive)."""
+    keep = np.ones(len(created), dtype=bool)
+    for name, values, op in (
+        ("after", created, np.greater),
+        ("before", created, np.less),
+        ("modified_after", modified, np.greater),
+        ("modified_before", modified, np.less),
+    ):
+        if bounds[name] is not None:
+            keep &= op(values, bounds[name])
+    return keep
+
+
 def _paged(ctx, request, items, keys, page_no, per_page, render, fields):
     from omnichannel.simulator.server import Response
 
@@ -190,15 +204,7 @@ def _orders(ctx, request, match, page_no, per_page):
     bounds = _window(ctx, request)
     if isinstance(bounds, str):
         return _error(400, "rest_invalid_param", bounds)
-    keep = exists.copy()
-    for name, values, op in (
-        ("after", created, np.greater),
-        ("before", created, np.less),
-        ("modified_after", updated, np.greater),
-        ("modified_before", updated, np.less),
-    ):
-        if bounds[name] is not None:
-            keep &= op(values, bounds[name])
+    keep = exists & _in_window(bounds, created, updated)
     index, updated, created = index[keep], updated[keep], created[keep]
     ids = world.orders.order_id[index]
     orderby = request.arg("orderby", "date")
@@ -456,15 +462,7 @@ def _products(ctx, request, match, page_no, per_page):
     bounds = _window(ctx, request)
     if isinstance(bounds, str):
         return _error(400, "rest_invalid_param", bounds)
-    keep = exists.copy()
-    for name, values, op in (
-        ("after", created, np.greater),
-        ("before", created, np.less),
-        ("modified_after", modified, np.greater),
-        ("modified_before", modified, np.less),
-    ):
-        if bounds[name] is not None:
-            keep &= op(values, bounds[name])
+    keep = exists & _in_window(bounds, created, modified)
     positions = np.flatnonzero(keep)
     ids = listing.product_id[skus][positions]
     orderby = request.arg("orderby", "date")
@@ -581,6 +579,3 @@ def cat_idx(category: str) -> int:
     from omnichannel.simulator.catalogue import CATEGORIES
 
     return CATEGORIES.index(category)
-
-
-__all__ = ["NEVER", "handle", "order_json", "STATUS"]

@@ -153,9 +153,6 @@ class Columns:
     def __len__(self) -> int:
         return len(next(iter(vars(self).values())))
 
-    def take(self, index: np.ndarray):
-        return type(self)(**{k: v[index] for k, v in vars(self).items()})
-
     @classmethod
     def concat(cls, parts: list):
         names = list(cls.__dataclass_fields__)
@@ -721,7 +718,6 @@ class World:
             self._channel_slices[channel.channel_id] = idx[
                 np.argsort(o.created[idx], kind="stable")
             ]
-        self._line_sku = self.lines.sku
 
     # -- reading ------------------------------------------------------------------------
 
