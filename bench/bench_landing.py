@@ -20,7 +20,7 @@ from datetime import UTC, date, datetime, timedelta
 from omnichannel import warehouse
 from omnichannel.channels.shopify import ORDERS, flatten_order
 from omnichannel.load.copy import land_page
-from omnichannel.load.schema import ensure_base, ensure_stream_tables
+from omnichannel.load.schema import create_landing_partition, ensure_base, ensure_stream_tables
 from omnichannel.simulator.shopify import order_node
 from omnichannel.simulator.world import World, WorldChannel
 from omnichannel.streams import Page
@@ -55,6 +55,7 @@ def reset(conn):
     conn.execute(f"drop table if exists {TABLE}")
     ensure_base(conn)
     ensure_stream_tables(conn, SPEC)
+    create_landing_partition(conn, SPEC.table, 1)  # the pandas and psql paths route to it
 
 
 def ours(conn, records):

@@ -6,8 +6,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import psycopg
-from psycopg import sql
 from psycopg.rows import class_row
+
+from omnichannel.load import schema
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,8 @@ def begin_batch(
     run_id: str | None,
     landing_table: str,
 ) -> int:
-    """Open a batch; earlier unpublished batches of the same interval are superseded."""
+    """Open a batch and its landing partition; earlier unpublished batches of the same
+    interval are superseded (their landed rows dropped: the new batch re-extracts them)."""
     with conn.transaction():
         stale = conn.execute(
             """update ops.load_batches set status = 'superseded', finished_at = now()
@@ -59,19 +61,14 @@ def begin_batch(
                returning batch_id""",
             (channel_id, stream, interval_start),
         ).fetchall()
-        if stale:
-            conn.execute(
-                sql.SQL("delete from landing.{} where batch_id = any(%s)").format(
-                    sql.Identifier(landing_table)
-                ),
-                ([r[0] for r in stale],),
-            )
+        schema.drop_landing_partitions(conn, landing_table, [r[0] for r in stale])
         row = conn.execute(
             """insert into ops.load_batches (channel_id, stream, interval_start, interval_end,
                    cursor_from, cursor_to, status, run_id)
                values (%s, %s, %s, %s, %s, %s, 'extracting', %s) returning batch_id""",
             (channel_id, stream, interval_start, interval_end, cursor_from, cursor_to, run_id),
         ).fetchone()
+        schema.create_landing_partition(conn, landing_table, row[0])
     return row[0]
 
 

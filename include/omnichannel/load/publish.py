@@ -2,102 +2,172 @@
 
 A version replaces the published one when its cursor is later, or when the cursor is the
 same and the content differs (a report day re-read after the source revised it); the same
-content again changes nothing, so re-running an interval is a no-op."""
+content again changes nothing, so re-running an interval is a no-op. Replaced versions,
+older versions inside the batch and versions older than the published one all go to
+raw.<table>_history: every record received is kept."""
 
 from __future__ import annotations
 
 import json
 
 import psycopg
-from psycopg import sql
+from psycopg import errors, sql
 
-from omnichannel.load import ledger
+from omnichannel.load import ledger, schema
 from omnichannel.streams import StreamSpec
 
 
-def _typed_select(spec: StreamSpec, alias: str) -> sql.Composable:
-    casts = [
-        sql.SQL("{a}.{c}::{t} as {c}").format(
-            a=sql.Identifier(alias), c=sql.Identifier(c.name), t=sql.SQL(c.sql_type)
+def _typed(spec: StreamSpec, name: str) -> sql.Composable:
+    return sql.SQL("l.{c}::{t}").format(
+        c=sql.Identifier(name), t=sql.SQL(spec.column(name).sql_type)
+    )
+
+
+def _versioned(spec: StreamSpec) -> tuple[str, ...]:
+    """Columns that tell versions of a record apart (report streams key on their cursor)."""
+    return spec.key if spec.cursor in spec.key else (*spec.key, spec.cursor)
+
+
+def _join(parts) -> sql.Composable:
+    return sql.SQL(", ").join(parts)
+
+
+class _Statements:
+    """The SQL of one publish, composed once."""
+
+    def __init__(self, spec: StreamSpec, batch_id: int):
+        self.spec = spec
+        self.source = schema.landing_partition(spec.table, batch_id)
+        self.raw = sql.Identifier("raw", spec.table)
+        self.history = sql.Identifier("raw", f"{spec.table}_history")
+        self.names = ("channel_id", *spec.column_names, "payload", "batch_id", "published_at")
+        self.cols = _join(sql.Identifier(n) for n in self.names)
+        self.key = _join(sql.Identifier(k) for k in ("channel_id", *spec.key))
+        self.cursor = sql.Identifier(spec.cursor)
+        typed = [
+            sql.SQL("{} as {}").format(_typed(spec, c), sql.Identifier(c))
+            for c in spec.column_names
+        ]
+        self.select = sql.SQL(
+            "select l.channel_id, {typed}, l.payload, l.batch_id, now() as published_at "
+            "from {source} as l"
+        ).format(typed=_join(typed), source=self.source)
+        self.updates = _join(
+            sql.SQL("{c} = excluded.{c}").format(c=sql.Identifier(n))
+            for n in self.names
+            if n not in ("channel_id", *spec.key)
         )
-        for c in spec.columns
-    ]
-    return sql.SQL(", ").join(casts)
+
+    def pick(self) -> sql.Composable:
+        """One row per version (the last received wins), flagged when it is the latest."""
+        versioned = _versioned(self.spec)
+        aliases = [sql.Identifier(f"v{i}") for i in range(len(versioned))]
+        key_aliases = aliases[: len(self.spec.key)]
+        cursor_alias = aliases[versioned.index(self.spec.cursor)]
+        return sql.SQL("""
+            create temp table batch_pick on commit drop as
+            select page_no, record_no,
+                   row_number() over (partition by {keys} order by {cursor} desc) = 1 as latest
+            from (select distinct on ({aliases}) page_no, record_no, {typed}
+                  from {source} as l
+                  order by {aliases}, page_no desc, record_no desc) as versions""").format(
+            keys=_join(key_aliases),
+            cursor=cursor_alias,
+            aliases=_join(aliases),
+            typed=_join(
+                sql.SQL("{} as {}").format(_typed(self.spec, c), a)
+                for c, a in zip(versioned, aliases, strict=True)
+            ),
+            source=self.source,
+        )
+
+    def picked(self, latest: bool) -> sql.Composable:
+        return self.select + sql.SQL(
+            " join batch_pick as p using (page_no, record_no) where {}p.latest"
+        ).format(sql.SQL("" if latest else "not "))
+
+    def _match(self, alias: str) -> sql.Composable:
+        """A row of raw with the same natural key as row `alias`."""
+        key = ("channel_id", *self.spec.key)
+        return sql.SQL("select from {raw} as r where ({rk}) = ({sk})").format(
+            raw=self.raw,
+            rk=_join(sql.SQL("r.{}").format(sql.Identifier(k)) for k in key),
+            sk=_join(
+                sql.SQL("{}.{}").format(sql.Identifier(alias), sql.Identifier(k)) for k in key
+            ),
+        )
+
+    def update_existing(self, rows: sql.Composable) -> sql.Composable:
+        """New versions of published records; an upsert rather than UPDATE … FROM because
+        it fails when two rows of the batch share a key instead of picking one."""
+        return sql.SQL("""
+            insert into {raw} ({cols}) select * from ({rows}) as s where exists ({match})
+            on conflict ({key}) do update set {updates}
+            where {raw}.{cursor} < excluded.{cursor}
+               or ({raw}.{cursor} = excluded.{cursor}
+                   and {raw}.payload is distinct from excluded.payload)""").format(
+            raw=self.raw, cols=self.cols, rows=rows, match=self._match("s"), key=self.key,
+            updates=self.updates, cursor=self.cursor,
+        )  # fmt: skip
+
+    def insert_new(self, rows: sql.Composable) -> sql.Composable:
+        """Records raw has never seen: a plain insert (no speculative insertion)."""
+        return sql.SQL(
+            "insert into {raw} ({cols}) select * from ({rows}) as s where not exists ({match})"
+        ).format(raw=self.raw, cols=self.cols, rows=rows, match=self._match("s"))
+
+    def to_history(self, rows: sql.Composable) -> sql.Composable:
+        return sql.SQL("insert into {h} ({cols}) {rows} on conflict do nothing").format(
+            h=self.history, cols=self.cols, rows=rows
+        )
+
+    def stale(self, rows: sql.Composable) -> sql.Composable:
+        """Versions older than the one already published."""
+        return sql.SQL(
+            "select s.* from ({rows}) as s where exists ({match} and r.{cursor} > s.{cursor})"
+        ).format(rows=rows, match=self._match("s"), cursor=self.cursor)
+
+
+def _merge(conn: psycopg.Connection, q: _Statements, rows: sql.Composable) -> None:
+    conn.execute(q.to_history(q.stale(rows)))
+    conn.execute(q.update_existing(rows))  # the replaced versions go to history (trigger)
+    conn.execute(q.insert_new(rows))
 
 
 def publish(conn: psycopg.Connection, spec: StreamSpec, batch_id: int) -> ledger.Batch:
-    """Merge the batch into raw and advance the watermark, all in one transaction."""
-    table = sql.Identifier(spec.table)
-    history = sql.Identifier(f"{spec.table}_history")
-    names = ("channel_id", *spec.column_names, "payload", "batch_id", "published_at")
-    cols = sql.SQL(", ").join(sql.Identifier(n) for n in names)
-    key = sql.SQL(", ").join(sql.Identifier(k) for k in ("channel_id", *spec.key))
-    cursor = sql.Identifier(spec.cursor)
-    # one row per natural key and version; duplicates across pages collapse here (the last
-    # one received wins)
-    versions = sql.SQL("""
-        select distinct on ({key}, {cursor}) l.channel_id, {typed}, l.payload, l.batch_id,
-               now() as published_at
-        from landing.{table} as l where l.batch_id = %(batch_id)s
-        order by {key}, {cursor}, l.page_no desc, l.record_no desc""")
+    """Merge the batch into raw and advance the watermark, all in one transaction; the
+    batch's landing partition goes with it."""
+    q = _Statements(spec, batch_id)
     with conn.transaction():
-        conn.execute("set local work_mem = '256MB'")  # sorts of a large batch stay in memory
+        conn.execute("set local work_mem = '256MB'")  # hashes of a large batch stay in memory
         batch = ledger.get_batch(conn, batch_id)
         if batch.status != "gated":
             raise RuntimeError(
                 f"batch {batch_id} ({batch.channel_id}/{batch.stream}) is "
                 f"{batch.status!r}; only a gated batch can be published"
             )
-        conn.execute(
-            sql.SQL("create temp table batch_versions on commit drop as ")
-            + versions.format(key=key, cursor=cursor, typed=_typed_select(spec, "l"), table=table),
-            {"batch_id": batch_id},
-        )
-        distinct_keys = conn.execute(
-            sql.SQL("select count(*) from (select distinct {key} from batch_versions) k").format(
-                key=key
-            )
-        ).fetchone()[0]
-        versions_count = conn.execute("select count(*) from batch_versions").fetchone()[0]
-        conn.execute(
-            sql.SQL("""
-            insert into raw.{history} ({cols}) select {cols} from batch_versions
-            on conflict do nothing""").format(history=history, cols=cols)
-        )
-        updates = sql.SQL(", ").join(
-            sql.SQL("{c} = excluded.{c}").format(c=sql.Identifier(n))
-            for n in names
-            if n not in ("channel_id", *spec.key)
-        )
-        # one version per key is the usual case: no second sort then
-        latest = (
-            sql.SQL("select {cols} from batch_versions")
-            if distinct_keys == versions_count
-            else sql.SQL(
-                "select distinct on ({key}) {cols} from batch_versions "
-                "order by {key}, {cursor} desc"
-            )
-        ).format(cols=cols, key=key, cursor=cursor)
-        conn.execute(
-            sql.SQL("""
-            insert into raw.{table} ({cols})
-            {latest}
-            on conflict ({key}) do update set {updates}
-            where raw.{table}.{cursor} < excluded.{cursor}
-               or (raw.{table}.{cursor} = excluded.{cursor}
-                   and raw.{table}.payload is distinct from excluded.payload)""").format(
-                table=table, cols=cols, key=key, cursor=cursor, updates=updates, latest=latest
-            )
-        )
+        try:
+            with conn.transaction():  # the usual case: one version per record, no sort
+                _merge(conn, q, q.select)
+            versions = keys = batch.rows_received
+        except (errors.UniqueViolation, errors.CardinalityViolation):
+            # records that come more than once: collapse them, then merge the latest
+            conn.execute(q.pick())
+            conn.execute(q.to_history(q.picked(latest=False)))
+            _merge(conn, q, q.picked(latest=True))
+            versions, keys = conn.execute(
+                "select count(*), count(*) filter (where latest) from batch_pick"
+            ).fetchone()
         ledger.set_status(
             conn,
             batch_id,
             "published",
-            rows_published=distinct_keys,
-            rows_duplicate=batch.rows_received - versions_count,
+            rows_published=keys,
+            rows_duplicate=batch.rows_received - versions,
             rows_quarantined=0,
         )
         ledger.advance_watermark(conn, batch)
+        schema.drop_landing_partitions(conn, spec.table, [batch_id])
     return ledger.get_batch(conn, batch_id)
 
 
@@ -113,10 +183,10 @@ def hold(conn: psycopg.Connection, spec: StreamSpec, batch_id: int, reasons: lis
             insert into quarantine.records (batch_id, channel_id, stream, record_key, reasons,
                                             payload)
             select batch_id, channel_id, %(stream)s, {key_expr}, %(reasons)s::jsonb, payload
-            from landing.{table} where batch_id = %(batch_id)s""").format(
-                key_expr=key_expr, table=sql.Identifier(spec.table)
+            from {source}""").format(
+                key_expr=key_expr, source=schema.landing_partition(spec.table, batch_id)
             ),
-            {"stream": spec.stream, "reasons": json.dumps(reasons), "batch_id": batch_id},
+            {"stream": spec.stream, "reasons": json.dumps(reasons)},
         )
         ledger.set_status(
             conn,
@@ -126,3 +196,4 @@ def hold(conn: psycopg.Connection, spec: StreamSpec, batch_id: int, reasons: lis
             rows_quarantined=batch.rows_received,
             error="; ".join(r["expectation"] for r in reasons)[:2000],
         )
+        schema.drop_landing_partitions(conn, spec.table, [batch_id])

@@ -107,6 +107,27 @@ def ensure_base(conn: psycopg.Connection) -> None:
         conn.execute(BASE_DDL)
 
 
+def landing_partition(table: str, batch_id: int) -> sql.Identifier:
+    """The landing table of one batch: a partition of landing.<table>, dropped once the
+    batch is published or held (its rows are in raw or quarantine by then)."""
+    return sql.Identifier("landing", f"{table}__b{batch_id}")
+
+
+def create_landing_partition(conn: psycopg.Connection, table: str, batch_id: int) -> None:
+    # unlogged: landing is re-filled by re-extracting; the gate checks the landed count
+    # against the ledger, so rows a server crash truncated are noticed
+    conn.execute(
+        sql.SQL("create unlogged table {} partition of landing.{} for values in ({})").format(
+            landing_partition(table, batch_id), sql.Identifier(table), sql.Literal(batch_id)
+        )
+    )
+
+
+def drop_landing_partitions(conn: psycopg.Connection, table: str, batch_ids) -> None:
+    for batch_id in batch_ids:
+        conn.execute(sql.SQL("drop table if exists {}").format(landing_partition(table, batch_id)))
+
+
 def ensure_stream_tables(conn: psycopg.Connection, spec: StreamSpec) -> None:
     landing_cols = sql.SQL(", ").join(
         sql.SQL("{} text").format(sql.Identifier(c.name)) for c in spec.columns
@@ -124,16 +145,12 @@ def ensure_stream_tables(conn: psycopg.Connection, spec: StreamSpec) -> None:
     history_key = sql.SQL(", ").join(sql.Identifier(k) for k in versioned)
     table = spec.table
     statements = [
-        # unlogged: landing is a staging area re-filled by re-extracting; the gate checks
-        # the landed count against the ledger, so rows lost to a server crash are noticed
-        sql.SQL("""create unlogged table if not exists landing.{t} (
+        # one partition per batch: COPY writes a table without indexes, publish reads the
+        # whole partition, and clearing a batch is a drop, not a delete
+        sql.SQL("""create table if not exists landing.{t} (
             batch_id bigint not null, channel_id text not null, page_no integer not null,
-            record_no integer not null, {cols}, payload jsonb not null)""").format(
-            t=sql.Identifier(table), cols=landing_cols
-        ),
-        sql.SQL("create index if not exists {i} on landing.{t} (batch_id)").format(
-            i=sql.Identifier(f"{table}_batch_idx"), t=sql.Identifier(table)
-        ),
+            record_no integer not null, {cols}, payload jsonb not null)
+            partition by list (batch_id)""").format(t=sql.Identifier(table), cols=landing_cols),
         sql.SQL("""create table if not exists raw.{t} (
             channel_id text not null, {cols}, payload jsonb not null,
             batch_id bigint not null, published_at timestamptz not null,
@@ -160,10 +177,47 @@ def ensure_stream_tables(conn: psycopg.Connection, spec: StreamSpec) -> None:
                     sql.Identifier(target), name, sql.SQL(c.sql_type)
                 )
             )
+    statements += _history_trigger(spec)
     with conn.transaction():
         conn.execute("select pg_advisory_xact_lock(hashtext('omnichannel.schema'))")
+        _drop_unpartitioned_landing(conn, table)
         for statement in statements:
             conn.execute(statement)
+
+
+def _history_trigger(spec: StreamSpec) -> list[sql.Composable]:
+    """raw.<table> holds the latest version of each record; every version a publish
+    replaces moves to raw.<table>_history in the same statement (a statement-level
+    trigger over the replaced rows), so a first load writes each row once."""
+    table = spec.table
+    cols = sql.SQL(", ").join(
+        sql.Identifier(n)
+        for n in ("channel_id", *spec.column_names, "payload", "batch_id", "published_at")
+    )
+    function = sql.Identifier("raw", f"{table}__keep_history")
+    body = sql.SQL(
+        "begin insert into raw.{h} ({cols}) select {cols} from replaced "
+        "on conflict do nothing; return null; end"
+    ).format(h=sql.Identifier(f"{table}_history"), cols=cols)
+    return [
+        sql.SQL(
+            "create or replace function {f}() returns trigger language plpgsql as {body}"
+        ).format(f=function, body=sql.Literal(body.as_string())),
+        sql.SQL("""create or replace trigger keep_history after update on raw.{t}
+            referencing old table as replaced for each statement execute function {f}()""").format(
+            t=sql.Identifier(table), f=function
+        ),
+    ]
+
+
+def _drop_unpartitioned_landing(conn: psycopg.Connection, table: str) -> None:
+    """Landing tables made before batches had partitions: their rows belong to batches
+    that were published (and are in raw) or will be re-extracted by a re-run."""
+    kind = conn.execute(
+        "select relkind from pg_class where oid = to_regclass(%s)", (f"landing.{table}",)
+    ).fetchone()
+    if kind and kind[0] != "p":
+        conn.execute(sql.SQL("drop table landing.{}").format(sql.Identifier(table)))
 
 
 def sync_channels(conn: psycopg.Connection, channels) -> None:

@@ -18,6 +18,7 @@ import pandas as pd
 import psycopg
 from psycopg import sql
 
+from omnichannel.load.schema import landing_partition
 from omnichannel.streams import StreamSpec
 
 SUITES_DIR = Path(__file__).with_name("suites")
@@ -124,10 +125,7 @@ def _jsonable(value):
 def landed_frame(conn: psycopg.Connection, spec: StreamSpec, batch_id: int) -> pd.DataFrame:
     columns = sql.SQL(", ").join(sql.Identifier(c) for c in spec.column_names)
     rows = conn.execute(
-        sql.SQL("select {} from landing.{} where batch_id = %s").format(
-            columns, sql.Identifier(spec.table)
-        ),
-        (batch_id,),
+        sql.SQL("select {} from {}").format(columns, landing_partition(spec.table, batch_id))
     ).fetchall()
     return pd.DataFrame(rows, columns=list(spec.column_names), dtype="object")
 
