@@ -84,8 +84,15 @@ def reset(conn) -> None:
     conn.execute(f"create table bench.ceiling ({cols}, payload jsonb)")
 
 
+def settle(conn) -> None:
+    """Each path starts from the same state: no checkpoint left over from the one before
+    (a million rows write about 1 GB of WAL, the default max_wal_size)."""
+    conn.execute("checkpoint")
+
+
 def our_path(conn, n: int) -> float:
     prepared = list(pages(n))  # parsed API records are the input: built before the clock
+    settle(conn)
     started = time.perf_counter()
     day = (START, START + timedelta(1))
     batch_id = ledger.begin_batch(
@@ -115,6 +122,7 @@ def csv_file(n: int) -> str:
 
 def copy_file(conn, path: str) -> float:
     conn.execute("truncate bench.ceiling")
+    settle(conn)
     started = time.perf_counter()
     with (
         conn.cursor() as cur,
@@ -131,6 +139,7 @@ def dataframe_copy(conn, n: int) -> float:
 
     conn.execute("truncate bench.ceiling")
     prepared = list(records(n))
+    settle(conn)
     started = time.perf_counter()
     frame = pd.DataFrame.from_records(
         ({"channel_id": "bench_de", **{k: v for k, v in r.items() if k != "payload"},
