@@ -138,12 +138,10 @@ def _cmd_simulate(args) -> int:
 
 def _cmd_extract(args) -> int:
     """Run a connector for a span of days outside Airflow, through the same library code."""
-    from datetime import timedelta
-
     from omnichannel import runtime
     from omnichannel.channels import extracted_streams
     from omnichannel.config import load_channels
-    from omnichannel.pipeline import local_day_interval, run_interval
+    from omnichannel.pipeline import day_intervals, run_interval
 
     runtime.apply()
     channel = load_channels().get(args.channel_id)
@@ -153,9 +151,9 @@ def _cmd_extract(args) -> int:
         print(f"error: {channel.channel_id} has no extracted stream {unknown}", file=sys.stderr)
         return 2
     credentials = _credentials(channel, args.simulator)
-    day, failed = args.start, 0
-    while day <= args.end:
-        interval = local_day_interval(channel, day)
+    failed = 0
+    for interval in day_intervals(channel, args.start, args.end):
+        day = interval.start.astimezone(channel.tz).date()
         for stream in streams:
             try:
                 batch = run_interval(channel, stream, interval, credentials, run_id="omni-extract")
@@ -166,7 +164,6 @@ def _cmd_extract(args) -> int:
             except Exception as exc:  # report and go on with the next stream
                 failed += 1
                 print(f"{day} {stream}: FAILED {exc}", file=sys.stderr)
-        day += timedelta(days=1)
     return 1 if failed else 0
 
 

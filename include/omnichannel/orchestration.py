@@ -11,7 +11,15 @@ from datetime import datetime, time, timedelta
 from pathlib import Path
 
 import pendulum
-from airflow.sdk import DAG, Asset, AssetAny, CronDataIntervalTimetable, TaskGroup, task
+from airflow.sdk import (
+    DAG,
+    Asset,
+    AssetAny,
+    CronDataIntervalTimetable,
+    Param,
+    TaskGroup,
+    task,
+)
 from airflow.sdk.exceptions import AirflowFailException, AirflowNotFoundException
 
 from omnichannel import paths
@@ -59,14 +67,10 @@ def credentials_for(channel: ChannelConfig) -> Credentials:
     return Credentials(host, conn.password or "", conn.login or "", conn.extra_dejson or {})
 
 
-def _interval(context):
-    from omnichannel.pipeline import Interval
-
-    return Interval(context["data_interval_start"], context["data_interval_end"])
-
-
 def build_extract_dag(channel: ChannelConfig) -> DAG:
-    """One DAG per channel instance; one batch per stream and schedule interval."""
+    """One DAG per channel instance. A run makes one batch per stream and interval: its
+    data interval, or one per local day when triggered with from_date/to_date to catch up
+    (the stream tasks are mapped over the intervals)."""
     start = pendulum.instance(datetime.combine(channel.start_date, time(0)), tz=channel.timezone)
     with DAG(
         dag_id=f"extract_{channel.channel_id}",
@@ -77,25 +81,48 @@ def build_extract_dag(channel: ChannelConfig) -> DAG:
         catchup=False,
         max_active_runs=1,
         default_args=DEFAULT_ARGS,
+        params={
+            "from_date": Param(
+                None,
+                type=["null", "string"],
+                format="date",
+                description="Catch up from this local day (with to_date): one batch per day",
+            ),
+            "to_date": Param(
+                None, type=["null", "string"], format="date", description="Last local day"
+            ),
+        },
         tags=["extract", channel.kind, channel.channel_id],
         doc_md=__doc__,
     ) as dag:
+
+        @task(task_id="intervals", retries=0)
+        def intervals(**context) -> list[dict]:
+            from omnichannel.pipeline import Interval, run_intervals
+
+            interval = Interval(context["data_interval_start"], context["data_interval_end"])
+            params = context["params"]
+            chosen = run_intervals(channel, interval, params["from_date"], params["to_date"])
+            return [i.as_dict() for i in chosen]
+
+        windows = intervals()
         for stream in extracted_streams(channel):
-            _stream_tasks(channel, stream)
+            _stream_tasks(channel, stream, windows)
     return dag
 
 
-def _stream_tasks(channel: ChannelConfig, stream: str) -> None:
+def _stream_tasks(channel: ChannelConfig, stream: str, windows) -> None:
     with TaskGroup(group_id=stream, tooltip=f"{stream}: extract → landing → gate → raw"):
 
         @task(task_id="extract_and_land", pool=pool_name(channel.channel_id))
-        def extract_and_land(**context) -> int:
+        def extract_and_land(window: dict, **context) -> int:
+            from omnichannel.pipeline import Interval
             from omnichannel.pipeline import extract_and_land as run
 
             return run(
                 channel,
                 stream,
-                _interval(context),
+                Interval.from_dict(window),
                 credentials_for(channel),
                 run_id=context["run_id"],
             )
@@ -119,7 +146,9 @@ def _stream_tasks(channel: ChannelConfig, stream: str) -> None:
             batch = publish_batch(channel, stream, batch_id)
             return {"batch_id": batch.batch_id, "rows_published": batch.rows_published}
 
-        publish(gate(extract_and_land()))
+        # mapped: one task instance per interval (one, except in a catch-up run)
+        batches = extract_and_land.expand(window=windows)
+        publish.expand(batch_id=gate.expand(batch_id=batches))
 
 
 def build_transform_dag(config: ChannelsConfig) -> DAG:

@@ -33,6 +33,13 @@ class Interval:
     start: datetime
     end: datetime
 
+    def as_dict(self) -> dict[str, str]:
+        return {"start": self.start.isoformat(), "end": self.end.isoformat()}
+
+    @classmethod
+    def from_dict(cls, value: dict[str, str]) -> Interval:
+        return cls(datetime.fromisoformat(value["start"]), datetime.fromisoformat(value["end"]))
+
     def __post_init__(self):
         if self.start.tzinfo is None or self.end.tzinfo is None:
             raise ValueError("interval bounds must be timezone-aware")
@@ -48,6 +55,28 @@ def local_day_interval(channel: ChannelConfig, day: date) -> Interval:
     day_end = datetime.combine(day + timedelta(days=1), time(0), channel.tz)
     end = croniter(channel.schedule, day_end - timedelta(seconds=1)).get_next(datetime)
     return Interval(end - timedelta(days=1), end)
+
+
+def day_intervals(channel: ChannelConfig, first: date, last: date) -> list[Interval]:
+    """One interval per local day from `first` to `last` (both included)."""
+    if last < first:
+        raise ValueError(f"channel {channel.channel_id!r}: to_date {last} is before {first}")
+    return [
+        local_day_interval(channel, first + timedelta(days=n))
+        for n in range((last - first).days + 1)
+    ]
+
+
+def run_intervals(
+    channel: ChannelConfig, interval: Interval, from_date: str | None, to_date: str | None
+) -> list[Interval]:
+    """The batches of one DAG run: its data interval, or one per local day when the run
+    asks to catch up a range of days (run parameters from_date/to_date)."""
+    if not from_date and not to_date:
+        return [interval]
+    if not (from_date and to_date):
+        raise ValueError("give both from_date and to_date to catch up a range of days")
+    return day_intervals(channel, date.fromisoformat(from_date), date.fromisoformat(to_date))
 
 
 def extraction_window(

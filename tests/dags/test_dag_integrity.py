@@ -78,11 +78,13 @@ def test_every_dag_has_tags_and_bounded_concurrency(parsed):
         assert dag["max_active_runs"] == 1, dag_id
 
 
-def test_tasks_retry_except_the_gate(parsed):
+def test_tasks_retry_except_the_gate_and_the_interval_plan(parsed):
     for dag_id, dag in parsed["dags"].items():
         for task_id, retries in dag["tasks"].items():
             if task_id.endswith(".gate"):
                 assert retries == 0, "a held batch does not change on retry"
+            elif task_id == "intervals":
+                assert retries == 0, "bad run parameters do not change on retry"
             else:
                 assert retries >= 1, f"{dag_id}.{task_id}"
 

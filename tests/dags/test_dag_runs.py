@@ -78,3 +78,33 @@ def test_every_channel_has_a_pool_that_its_extract_tasks_use(airflow_ready, chan
         dag = dags[f"extract_{channel.channel_id}"]
         extracts = [t for t in dag.tasks if t.task_id.endswith("extract_and_land")]
         assert extracts and {t.pool for t in extracts} == {pool.pool}
+
+
+def test_a_catch_up_run_maps_each_stream_over_the_days(
+    airflow_ready, clean_warehouse, channels, world
+):
+    from omnichannel.simulator.server import Simulator
+
+    shop = channels.get("shopify_us")
+    dag = load_dags()[f"extract_{shop.channel_id}"]
+    first = shop.start_date
+    last = first + timedelta(days=2)
+    end = local_midnight(last + timedelta(days=1), shop)
+    with Simulator(world) as simulator:
+        os.environ.update(runtime.simulator_connections([shop], simulator.url))
+        simulator.set_clock(end)
+        run = dag.test(
+            logical_date=end,
+            run_conf={"from_date": first.isoformat(), "to_date": last.isoformat()},
+        )
+    assert str(run.state).endswith("success")
+    mapped = [ti for ti in run.get_task_instances() if ti.task_id == "orders.publish"]
+    assert sorted(ti.map_index for ti in mapped) == [0, 1, 2]
+    with warehouse.connect() as conn:
+        batches = conn.execute(
+            """select stream, count(*), count(distinct interval_start), min(status), max(status)
+               from ops.load_batches group by stream order by stream"""
+        ).fetchall()
+    assert batches == [
+        (s, 3, 3, "published", "published") for s in ("inventory", "orders", "products")
+    ]
