@@ -75,7 +75,10 @@ def run_intervals(
     if not from_date and not to_date:
         return [interval]
     if not (from_date and to_date):
-        raise ValueError("give both from_date and to_date to catch up a range of days")
+        raise ValueError(
+            f"channel {channel.channel_id!r}: give both from_date and to_date to catch up "
+            f"a range of days (got {from_date!r}, {to_date!r})"
+        )
     return day_intervals(channel, date.fromisoformat(from_date), date.fromisoformat(to_date))
 
 

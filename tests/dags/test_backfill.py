@@ -15,6 +15,7 @@ import psycopg
 import pytest
 
 from omnichannel import runtime, warehouse
+from omnichannel.demo import local_midnight
 from omnichannel.simulator.server import Simulator
 from omnichannel.simulator.truth import daily_truth
 from tests.conftest import TEST_AIRFLOW_DATABASE
@@ -85,7 +86,7 @@ def test_airflow_backfill_runs_the_extract_dag_for_each_interval(
     first = shop.start_date + timedelta(days=1)
     days = [first, first + timedelta(days=1)]
     # backfilled as of the end of the last day: orders updated later belong to later runs
-    simulator.set_clock(datetime_at_midnight(days[-1] + timedelta(days=1), shop))
+    simulator.set_clock(local_midnight(days[-1] + timedelta(days=1), shop))
     _airflow("dags", "reserialize", env=env)
     # only this DAG runs: no scheduled run of its own (catchup is off; the backfill creates
     # the runs), and the dbt DAG waits
@@ -98,8 +99,8 @@ def test_airflow_backfill_runs_the_extract_dag_for_each_interval(
     _metadata("delete from backfill_dag_run")
     _metadata("delete from dag_run where dag_id = %s", (DAG_ID,))
     _metadata("delete from backfill")
-    start = datetime_at_midnight(days[0], shop).isoformat()
-    end = datetime_at_midnight(days[-1], shop).isoformat()
+    start = local_midnight(days[0], shop).isoformat()
+    end = local_midnight(days[-1], shop).isoformat()
     out = _airflow(
         "backfill", "create", "--dag-id", DAG_ID, "--from-date", start, "--to-date", end,
         "--max-active-runs", "1", env=env,
@@ -143,12 +144,6 @@ def test_airflow_backfill_runs_the_extract_dag_for_each_interval(
         if row.channel_id == shop.channel_id
     }
     assert {day: orders.get(day) for day in days} == truth
-
-
-def datetime_at_midnight(day, channel):
-    from omnichannel.demo import local_midnight
-
-    return local_midnight(day, channel)
 
 
 def _wait_for_runs(services) -> list[str]:

@@ -7,7 +7,6 @@ Money is read from `shopMoney` (the shop currency) as the decimal strings the AP
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -304,16 +303,7 @@ class ShopifyClient(HttpSource):
             time.sleep(min(max(wait, 0.05), self.max_backoff))
 
     def _decode(self, stream: str, page: int, response: httpx.Response) -> dict:
-        try:
-            payload = response.json()
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise ExtractError(
-                self.channel_id,
-                stream,
-                page,
-                f"malformed page: body is not valid JSON ({exc}); "
-                f"{len(response.content)} bytes received",
-            ) from exc
+        payload = self.json(stream, page, response)
         if not isinstance(payload, dict):
             raise ExtractError(self.channel_id, stream, page, "malformed page: not a JSON object")
         errors = [e for e in payload.get("errors") or [] if not _is_throttle(e)]
