@@ -84,6 +84,11 @@ def test_a_first_load_writes_each_record_once_and_drops_its_landing_partition(co
     assert raw(conn) == {"A": ("10.00", "", batch.batch_id), "B": ("20.00", "", batch.batch_id)}
     assert history(conn) == []
     assert landing_partitions(conn) == 0
+    # into an empty table the key index is built after the insert: it must be back
+    assert conn.execute(
+        "select pg_get_constraintdef(oid) from pg_constraint "
+        "where conrelid = 'raw.unit__orders'::regclass and contype = 'p'"
+    ).fetchone() == ("PRIMARY KEY (channel_id, order_id)",)
     watermark = ledger.get_watermark(conn, "unit_1", "orders")
     assert watermark == DAY + timedelta(days=1)
 
