@@ -1,6 +1,6 @@
 """The Shopify connector against the simulator (a real HTTP server on 127.0.0.1)."""
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -67,3 +67,22 @@ def test_server_errors_are_retried_then_reported(simulator):
 def test_wrong_credentials_fail_without_retry(simulator):
     with pytest.raises(ExtractError, match="HTTP 401"):
         list(client(simulator, token="").iter_pages("orders", SINCE, UNTIL))
+
+
+def test_line_items_and_refunds_beyond_the_first_page_are_read_per_order(simulator):
+    # two weeks in: orders updated then include refunds of earlier orders
+    since, until = SINCE + timedelta(days=14), UNTIL + timedelta(days=14)
+    simulator.set_clock(until)
+    nested = {"line_page": 1, "refund_page": 1, "refund_line_page": 1}
+
+    def orders(**kwargs):
+        pages = client(simulator, **kwargs).iter_pages("orders", since, until)
+        records = {r["order_id"]: r for p in pages for r in p.records}
+        for record in records.values():  # the cursor of the last line page read differs
+            record["payload"]["lineItems"].pop("pageInfo")
+        return records
+
+    whole, paged = orders(), orders(**nested)
+    assert sum(int(r["line_items_count"]) > 1 for r in whole.values()) > 10
+    assert sum(bool(r["payload"]["refunds"]) for r in whole.values()) > 0
+    assert paged == whole

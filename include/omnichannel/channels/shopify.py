@@ -23,56 +23,81 @@ API_VERSION = "2025-01"
 # Nested pages fetched with each order. Shopify prices a query before running it
 # (objects 1 point, connections 2 + first × node cost) and refuses one above 1,000 points,
 # so nested sizes bound how many orders fit on a page: about 190 points per order here.
+# The rest of a longer nested list is read per order afterwards (see _complete_order).
 LINE_PAGE = 20
 REFUND_PAGE = 3
 REFUND_LINE_PAGE = 3
 MAX_ORDERS_PER_PAGE = 5
-NESTED_PAGE = LINE_PAGE
+# per-order follow-up queries: 100 lines ≈ 600 points; every refund with up to 250 lines
+# ≈ 760 points (a refund cannot have more lines than its order)
+MORE_LINES_PAGE = 100
+REFUND_LINES_MAX = 250
 
-ORDERS_QUERY = """
-query Orders($first: Int!, $after: String, $query: String) {
-  orders(first: $first, after: $after, query: $query, sortKey: UPDATED_AT) {
-    edges {
-      cursor
-      node {
-        id name email createdAt updatedAt processedAt cancelledAt
-        displayFinancialStatus displayFulfillmentStatus currencyCode
-        customer { id email }
-        subtotalPriceSet { shopMoney { amount currencyCode } }
-        totalDiscountsSet { shopMoney { amount currencyCode } }
-        totalShippingPriceSet { shopMoney { amount currencyCode } }
-        totalTaxSet { shopMoney { amount currencyCode } }
-        totalPriceSet { shopMoney { amount currencyCode } }
-        totalRefundedSet { shopMoney { amount currencyCode } }
-        lineItems(first: $LINE_PAGE) {
-          pageInfo { hasNextPage }
-          nodes {
+LINE_FIELDS = """
             id sku name quantity
             variant { id }
             originalUnitPriceSet { shopMoney { amount currencyCode } }
-            discountedTotalSet { shopMoney { amount currencyCode } }
-          }
-        }
-        refunds(first: $REFUND_PAGE) {
+            discountedTotalSet { shopMoney { amount currencyCode } }"""
+REFUND_FIELDS = """
           id createdAt
           totalRefundedSet { shopMoney { amount currencyCode } }
-          refundLineItems(first: $REFUND_LINE_PAGE) {
+          refundLineItems(first: %(refund_lines)d) {
             pageInfo { hasNextPage }
             nodes { quantity subtotalSet { shopMoney { amount currencyCode } } }
-          }
-        }
-      }
-    }
-    pageInfo { hasNextPage endCursor }
-  }
-}
+          }"""
+
+
+def orders_query(line_page: int, refund_page: int, refund_line_page: int) -> str:
+    refund = REFUND_FIELDS % {"refund_lines": refund_line_page}
+    return f"""
+query Orders($first: Int!, $after: String, $query: String) {{
+  orders(first: $first, after: $after, query: $query, sortKey: UPDATED_AT) {{
+    edges {{
+      cursor
+      node {{
+        id name email createdAt updatedAt processedAt cancelledAt
+        displayFinancialStatus displayFulfillmentStatus currencyCode
+        customer {{ id email }}
+        subtotalPriceSet {{ shopMoney {{ amount currencyCode }} }}
+        totalDiscountsSet {{ shopMoney {{ amount currencyCode }} }}
+        totalShippingPriceSet {{ shopMoney {{ amount currencyCode }} }}
+        totalTaxSet {{ shopMoney {{ amount currencyCode }} }}
+        totalPriceSet {{ shopMoney {{ amount currencyCode }} }}
+        totalRefundedSet {{ shopMoney {{ amount currencyCode }} }}
+        lineItems(first: {line_page}) {{
+          pageInfo {{ hasNextPage endCursor }}
+          nodes {{{LINE_FIELDS}
+          }}
+        }}
+        refunds(first: {refund_page}) {{{refund}
+        }}
+      }}
+    }}
+    pageInfo {{ hasNextPage endCursor }}
+  }}
+}}
 """
-for _name, _value in (
-    ("$LINE_PAGE", LINE_PAGE),
-    ("$REFUND_PAGE", REFUND_PAGE),
-    ("$REFUND_LINE_PAGE", REFUND_LINE_PAGE),
-):  # the nested page sizes
-    ORDERS_QUERY = ORDERS_QUERY.replace(_name + ")", f"{_value})")
+
+
+ORDER_LINES_QUERY = f"""
+query OrderLines($id: ID!, $after: String) {{
+  order(id: $id) {{
+    lineItems(first: {MORE_LINES_PAGE}, after: $after) {{
+      pageInfo {{ hasNextPage endCursor }}
+      nodes {{{LINE_FIELDS}
+      }}
+    }}
+  }}
+}}
+"""
+ORDER_REFUNDS_QUERY = f"""
+query OrderRefunds($id: ID!) {{
+  order(id: $id) {{
+    refunds {{{REFUND_FIELDS % {"refund_lines": REFUND_LINES_MAX}}
+    }}
+  }}
+}}
+"""
 
 ORDERS = StreamSpec(
     channel_kind="shopify",
@@ -188,6 +213,9 @@ class ShopifyClient(HttpSource):
         max_attempts: int = 5,
         max_backoff: float = 30.0,
         max_throttle_wait: float = 600.0,
+        line_page: int = LINE_PAGE,
+        refund_page: int = REFUND_PAGE,
+        refund_line_page: int = REFUND_LINE_PAGE,
     ):
         super().__init__(
             channel_id,
@@ -202,6 +230,8 @@ class ShopifyClient(HttpSource):
         )
         self.url = f"{credentials.base_url.rstrip('/')}/admin/api/{API_VERSION}/graphql.json"
         self.page_size = min(page_size, MAX_ORDERS_PER_PAGE)  # query cost bound
+        self.orders_query = orders_query(line_page, refund_page, refund_line_page)
+        self.refund_page = refund_page
         self.tz = None
 
     def iter_pages(self, stream: str, since: datetime, until: datetime) -> Iterator[Page]:
@@ -217,17 +247,17 @@ class ShopifyClient(HttpSource):
             raise ExtractError(self.channel_id, stream, None, "stream not supported by shopify")
         yield from self._search_pages(
             stream,
-            ORDERS_QUERY,
+            self.orders_query,
             "orders",
             self.page_size,
             since,
             until,
-            lambda node: [flatten_order(node)],
+            lambda node, page: [flatten_order(self._complete_order(stream, page, node))],
         )
 
     def _products(self, stream: str, since: datetime, until: datetime) -> Iterator[Page]:
         yield from self._search_pages(
-            stream, PRODUCTS_QUERY, "products", 25, since, until, flatten_product
+            stream, PRODUCTS_QUERY, "products", 25, since, until, lambda n, _: flatten_product(n)
         )
 
     def _search_pages(self, stream, query, root, first, since, until, flatten) -> Iterator[Page]:
@@ -241,7 +271,7 @@ class ShopifyClient(HttpSource):
             connection = _dig(data, ("data", root), self.channel_id, stream, number)
             try:
                 info = connection["pageInfo"]
-                records = [r for edge in connection["edges"] for r in flatten(edge["node"])]
+                records = [r for edge in connection["edges"] for r in flatten(edge["node"], number)]
             except (KeyError, TypeError, ValueError) as exc:
                 raise ExtractError(
                     self.channel_id, stream, number, f"unexpected response shape: {exc!r}"
@@ -254,6 +284,35 @@ class ShopifyClient(HttpSource):
                 raise ExtractError(
                     self.channel_id, stream, number, "hasNextPage is true but endCursor is missing"
                 )
+
+    def _complete_order(self, stream: str, page: int, node: dict) -> dict:
+        """The order with all its line items and refunds: what did not fit on the page is
+        read with order(id:), so the payload kept is the whole order. A change made between
+        the two reads shows in a later updatedAt, and the order comes again next run."""
+        lines = node["lineItems"]
+        after = lines["pageInfo"].get("endCursor")
+        while lines["pageInfo"]["hasNextPage"]:
+            if not after:
+                raise ExtractError(
+                    self.channel_id, stream, page, f"order {node['id']}: line items "
+                    "have a next page but no endCursor"
+                )  # fmt: skip
+            variables = {"id": node["id"], "after": after}
+            data = self._post(stream, page, {"query": ORDER_LINES_QUERY, "variables": variables})
+            more = _dig(data, ("data", "order", "lineItems"), self.channel_id, stream, page)
+            lines["nodes"].extend(more["nodes"])
+            lines["pageInfo"] = more["pageInfo"]
+            after = more["pageInfo"].get("endCursor")
+        refunds = node.get("refunds") or []
+        if len(refunds) >= self.refund_page or any(
+            r["refundLineItems"]["pageInfo"]["hasNextPage"] for r in refunds
+        ):  # a full list may have more behind it
+            body = {"query": ORDER_REFUNDS_QUERY, "variables": {"id": node["id"]}}
+            data = self._post(stream, page, body)
+            node["refunds"] = _dig(
+                data, ("data", "order", "refunds"), self.channel_id, stream, page
+            )
+        return node
 
     def _inventory(self, stream: str, until: datetime) -> Iterator[Page]:
         day = (until - timedelta(seconds=1)).astimezone(self.tz).date() if self.tz else None
@@ -396,12 +455,14 @@ def flatten_order(node: dict) -> dict:
     """An Order node to the orders stream's columns (values as received) plus its payload."""
     lines = node["lineItems"]
     if lines["pageInfo"]["hasNextPage"]:
-        raise ValueError(f"order {node['id']} has more than {NESTED_PAGE} line items")
+        raise ValueError(f"order {node['id']}: line items beyond the page were not read")
     refunded_subtotal = Decimal("0")
     for refund in node.get("refunds") or []:
         items = refund["refundLineItems"]
         if items["pageInfo"]["hasNextPage"]:
-            raise ValueError(f"order {node['id']} has a refund with > {REFUND_LINE_PAGE} lines")
+            raise ValueError(
+                f"order {node['id']}: refund {refund['id']} has > {REFUND_LINES_MAX} lines"
+            )
         for item in items["nodes"]:
             try:
                 refunded_subtotal += Decimal(item["subtotalSet"]["shopMoney"]["amount"])

@@ -447,6 +447,7 @@ def _root(ctx) -> dict:
         "orders": lambda info, **args: resolve_orders(ctx, **args),
         "products": lambda info, **args: resolve_products(ctx, **args),
         "locations": lambda info, **args: resolve_locations(ctx, **args),
+        "order": lambda info, id: resolve_order(ctx, id),
     }
 
 
@@ -487,6 +488,23 @@ def resolve_orders(
         )
 
     return connection(page, node, _page_no(after), after)
+
+
+def resolve_order(ctx, id: str):
+    """One order by its global id, as the orders connection shows it now; null when the
+    shop has no such order (yet)."""
+    prefix = "gid://shopify/Order/"
+    if not id.startswith(prefix) or not id[len(prefix) :].isdigit():
+        raise GraphQLError(f"Invalid global id '{id}'")
+    index = ctx.world.channel_orders(ctx.channel.channel_id)
+    found = index[ctx.world.orders.order_id[index] == int(id[len(prefix) :])]
+    if not len(found):
+        return None
+    updated = int(ctx.updated_at(found)[0])
+    if updated < 0:
+        return None
+    state = ctx.world.order(int(found[0])).state_at(ctx.now)
+    return order_node(replace(state, updated_at=datetime.fromtimestamp(updated, UTC)))
 
 
 def line_node(line: Line, currency: str, tax_rate: Decimal) -> dict:
