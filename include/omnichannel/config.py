@@ -31,6 +31,24 @@ class ConfigError(ValueError):
 
 
 @dataclass(frozen=True)
+class QualityRules:
+    """How the quality gate treats one stream of a channel instance."""
+
+    # row-level failures move the rows to quarantine and the rest publishes, unless the
+    # bad rows are more than this share of the batch: then the whole batch is held
+    max_bad_share: float = 0.05
+    # rows per hour of interval outside [median / f, median × f] of the stream's trailing
+    # published batches holds the batch; needs `volume_history` batches first
+    volume_factor: float = 5.0
+    volume_history: int = 7
+    # hold when the newest record is older than this many hours before the interval end
+    freshness_hours: float | None = None
+
+
+QUALITY_KEYS = {f for f in QualityRules.__dataclass_fields__}
+
+
+@dataclass(frozen=True)
 class ChannelConfig:
     channel_id: str
     kind: str
@@ -47,10 +65,15 @@ class ChannelConfig:
     # kind-specific: marketplace_id (amazon_sp), property_id (ga4); any kind: concurrency
     # (extract tasks of this channel running at once, the Airflow pool's slots)
     options: dict = field(default_factory=dict)
+    # quality rules per stream ("*": every stream), from the entry's `quality` block
+    quality: dict = field(default_factory=dict)
 
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    def quality_rules(self, stream: str) -> QualityRules:
+        return self.quality.get(stream) or self.quality.get("*") or QualityRules()
 
 
 @dataclass(frozen=True)
@@ -134,7 +157,47 @@ def _parse_channel(path: Path, index: int, entry: object) -> ChannelConfig:
         streams=streams,
         landing_path=str(entry.get("landing_path", "")),
         options=_options(where, kind, entry.get("options") or {}),
+        quality=_quality(where, streams, entry.get("quality") or {}),
     )
+
+
+def _quality(where: str, streams: tuple[str, ...], block: object) -> dict:
+    """`quality:` holds defaults for every stream and a `streams:` mapping of overrides."""
+    if not isinstance(block, dict):
+        raise ConfigError(f"{where}: quality must be a mapping")
+    overrides = block.get("streams") or {}
+    if not isinstance(overrides, dict):
+        raise ConfigError(f"{where}: quality.streams must map stream names to rules")
+    unknown = [s for s in overrides if s not in streams]
+    if unknown:
+        raise ConfigError(f"{where}: quality.streams names unknown stream(s) {unknown}")
+    defaults = _rules(f"{where}: quality", {k: v for k, v in block.items() if k != "streams"})
+    rules = {"*": defaults}
+    for stream, values in overrides.items():
+        if not isinstance(values, dict):
+            raise ConfigError(f"{where}: quality.streams.{stream} must be a mapping")
+        merged = {**defaults.__dict__, **values}
+        rules[stream] = _rules(f"{where}: quality.streams.{stream}", merged)
+    return rules
+
+
+def _rules(where: str, values: dict) -> QualityRules:
+    unknown = sorted(set(values) - QUALITY_KEYS)
+    if unknown:
+        raise ConfigError(f"{where}: unknown key(s) {unknown} (known: {sorted(QUALITY_KEYS)})")
+    rules = QualityRules(**values)
+    numbers = (rules.max_bad_share, rules.volume_factor, rules.volume_history)
+    if any(isinstance(v, bool) or not isinstance(v, int | float) for v in numbers):
+        raise ConfigError(f"{where}: max_bad_share, volume_factor, volume_history are numbers")
+    if not 0 <= rules.max_bad_share <= 1:
+        raise ConfigError(f"{where}: max_bad_share must be between 0 and 1")
+    if rules.volume_factor <= 1 or rules.volume_history < 1:
+        raise ConfigError(f"{where}: volume_factor must be > 1 and volume_history ≥ 1")
+    if rules.freshness_hours is not None and (
+        not isinstance(rules.freshness_hours, int | float) or rules.freshness_hours <= 0
+    ):
+        raise ConfigError(f"{where}: freshness_hours must be a positive number")
+    return rules
 
 
 REQUIRED_OPTIONS = {"amazon_sp": ("marketplace_id",), "ga4": ("property_id",)}

@@ -170,12 +170,18 @@ def extract_and_land(
 
 
 def gate(channel: ChannelConfig, stream: str, batch_id: int) -> quality_gate.GateResult:
+    """Run the stream's suite on the landed batch. Clean: gated. Bad rows within the
+    stream's max_bad_share: they move to quarantine and the rest is gated. Otherwise the
+    whole batch is held in quarantine and BatchHeld is raised. Each outcome other than
+    clean raises an alert record."""
     spec = stream_spec(channel.kind, stream)
+    rules = channel.quality_rules(stream)
     with warehouse.connect(autocommit=True) as conn:
         batch = ledger.get_batch(conn, batch_id)
         if batch.status != "landed":
             raise RuntimeError(f"batch {batch_id} is {batch.status!r}, expected 'landed'")
-        frame = quality_gate.landed_frame(conn, spec, batch_id)
+        parameters = quality_gate.parameters(conn, channel, batch, rules)
+        frame = quality_gate.landed_frame(conn, spec, batch_id, parameters)
         if len(frame) != batch.rows_received:
             ledger.set_status(conn, batch_id, "failed", error="landed rows missing")
             raise RuntimeError(
@@ -183,17 +189,24 @@ def gate(channel: ChannelConfig, stream: str, batch_id: int) -> quality_gate.Gat
                 f"{len(frame)} rows in landing but {batch.rows_received} received (was the "
                 "server restarted? landing is unlogged); re-run the interval"
             )
-        result = quality_gate.validate_frame(spec, frame, {"shop_currencies": [channel.currency]})
+        result = quality_gate.validate_frame(spec, frame, parameters)
+        verdict = result.verdict(rules.max_bad_share)
+        where = f"channel {channel.channel_id!r}, stream {stream!r}, batch {batch_id}"
         with conn.transaction():
             quality_gate.record_results(conn, batch_id, result)
-            if result.success:
+            if verdict == "pass":
                 ledger.set_status(conn, batch_id, "gated")
-        if not result.success:
-            publish.hold(conn, spec, batch_id, [f.as_reason() for f in result.failures])
-            raise BatchHeld(
-                f"channel {channel.channel_id!r}, stream {stream!r}, batch "
-                f"{batch_id}: held by suite {result.suite}: {result.summary()}"
-            )
+        if verdict == "quarantine":
+            moved = publish.quarantine_rows(conn, spec, batch_id, result.bad_rows)
+            log.warning("%s: %s rows quarantined: %s", where, moved, result.summary())
+            quality_gate.alert(conn, channel, stream, batch_id, result, verdict, rules)
+        elif verdict == "hold":
+            reasons = [f.as_reason() for f in result.batch_failures]
+            if result.bad_share > rules.max_bad_share:
+                reasons.append(quality_gate.share_reason(result, rules))
+            publish.hold(conn, spec, batch_id, reasons, result.bad_rows)
+            quality_gate.alert(conn, channel, stream, batch_id, result, verdict, rules)
+            raise BatchHeld(f"{where}: held by suite {result.suite}: {result.summary()}")
     return result
 
 

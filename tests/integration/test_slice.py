@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -13,7 +14,8 @@ import pytest
 
 from omnichannel import paths, warehouse
 from omnichannel.channels.shopify import Credentials
-from omnichannel.pipeline import BatchHeld, extract_and_land, gate, run_interval
+from omnichannel.config import QualityRules
+from omnichannel.pipeline import BatchHeld, extract_and_land, gate, publish_batch, run_interval
 from omnichannel.simulator.truth import daily_truth
 from omnichannel.streams import ExtractError
 from tests.conftest import local_day_interval
@@ -140,30 +142,67 @@ def test_malformed_page_fails_the_batch_and_publishes_nothing(clean_warehouse, s
     assert query("select status from ops.load_batches where status = 'superseded'") != []
 
 
-def test_bad_row_holds_the_batch_in_quarantine(clean_warehouse, simulator, shop):
+def test_a_bad_row_is_quarantined_and_the_rest_publishes(clean_warehouse, simulator, shop):
     run_days(simulator, shop, 1)
+    interval = local_day_interval(FIRST + timedelta(days=1), shop.tz)
+    simulator.set_clock(interval.end)
+    simulator.add_fault(shop.channel_id, "bad_row", page=1)  # unparseable_amount
+    creds = Credentials(simulator.shop_url(shop.channel_id), "shpat_test")
+    batch_id = extract_and_land(shop, "orders", interval, creds)
+    result = gate(shop, "orders", batch_id)
+    assert [f.label for f in result.failures] == [
+        "expect_column_values_to_be_null(subtotal__unparsed)"
+    ]
+    [(key, page, reasons, record)] = query(
+        "select record_key, page_no, reasons, record from quarantine.records where batch_id = %s",
+        batch_id,
+    )
+    assert page == 1 and record["subtotal"] == "12,50" and record["order_id"] == key
+    assert reasons == [
+        {"expectation": "expect_column_values_to_be_null", "column": "subtotal__unparsed",
+         "observed": "12,50"}
+    ]  # fmt: skip
+    batch = publish_batch(shop, "orders", batch_id)
+    assert batch.status == "published" and batch.rows_quarantined == 1
+    assert batch.rows_received == batch.rows_published + batch.rows_quarantined
+    published = "select count(*) from raw.shopify__orders where order_id = %s and batch_id = %s"
+    assert query(published, key, batch_id) == [(0,)]  # an earlier version may be there
+    [alert] = query(
+        "select kind, severity, channel_id, stream, batch_id, details->'rows_quarantined' "
+        "from ops.alerts"
+    )
+    assert alert == ("data_quality", "warning", "shopify_us", "orders", batch_id, 1)
+
+
+def test_too_many_bad_rows_hold_the_batch(clean_warehouse, simulator, shop):
+    strict = replace(shop, quality={"*": QualityRules(max_bad_share=0.0)})
+    run_days(simulator, strict, 1)
     before = raw_fingerprint()
     interval = local_day_interval(FIRST + timedelta(days=1), shop.tz)
     simulator.set_clock(interval.end)
     simulator.add_fault(shop.channel_id, "bad_row", page=1)
     creds = Credentials(simulator.shop_url(shop.channel_id), "shpat_test")
-    batch_id = extract_and_land(shop, "orders", interval, creds)
+    batch_id = extract_and_land(strict, "orders", interval, creds)
     with pytest.raises(BatchHeld) as held:
-        gate(shop, "orders", batch_id)
-    assert f"batch {batch_id}" in str(held.value) and "subtotal" in str(held.value)
+        gate(strict, "orders", batch_id)
+    assert f"batch {batch_id}" in str(held.value) and "subtotal__unparsed" in str(held.value)
     [(status, received, quarantined)] = query(
         "select status, rows_received, rows_quarantined from ops.load_batches where batch_id = %s",
         batch_id,
     )
-    assert status == "held" and received == quarantined > 0
-    reasons = query("select reasons from quarantine.records where batch_id = %s limit 1", batch_id)[
-        0
-    ][0]
-    assert reasons[0]["column"] == "subtotal" and reasons[0]["observed"] == ["12,50"]
+    assert status == "held" and received == quarantined > 1
+    reasons = query(
+        "select reasons from quarantine.records where batch_id = %s and reasons @> %s",
+        batch_id,
+        '[{"column": "subtotal__unparsed"}]',
+    )
+    [[share, own]] = [r[0] for r in reasons]
+    assert share["expectation"] == "bad_row_share_at_most" and own["observed"] == "12,50"
     failed = query(
-        "select expectation, column_name from ops.dq_results where batch_id = %s "
+        "select expectation, column_name, severity from ops.dq_results where batch_id = %s "
         "and not success and expectation <> 'suite'",
         batch_id,
     )
-    assert failed == [("expect_column_values_to_match_regex", "subtotal")]
+    assert failed == [("expect_column_values_to_be_null", "subtotal__unparsed", "row")]
     assert raw_fingerprint() == before
+    assert query("select severity from ops.alerts where batch_id = %s", batch_id) == [("critical",)]

@@ -66,6 +66,9 @@ create table if not exists ops.dq_results (
     evaluated_at      timestamptz not null default now()
 );
 create index if not exists dq_results_batch_idx on ops.dq_results (batch_id);
+alter table ops.dq_results add column if not exists severity text;
+alter table ops.dq_results add column if not exists element_count integer;
+alter table ops.dq_results add column if not exists seconds real;
 
 create table if not exists quarantine.records (
     batch_id        bigint not null references ops.load_batches (batch_id),
@@ -77,6 +80,41 @@ create table if not exists quarantine.records (
     quarantined_at  timestamptz not null default now()
 );
 create index if not exists quarantine_records_batch_idx on quarantine.records (batch_id);
+-- where the row was received, its landed columns (text, as received) for a replay, and
+-- when a replay published it (released_to: the replay's batch)
+alter table quarantine.records add column if not exists page_no integer;
+alter table quarantine.records add column if not exists record_no integer;
+alter table quarantine.records add column if not exists record jsonb;
+alter table quarantine.records add column if not exists released_at timestamptz;
+alter table quarantine.records add column if not exists released_to bigint;
+
+-- alert records; the alerting issue routes them (Slack, e-mail) and adds the review page.
+-- A repeat of an open alert (same fingerprint) counts on the same row.
+create table if not exists ops.alerts (
+    alert_id         bigserial primary key,
+    kind             text not null check (kind in
+                     ('pipeline', 'data_quality', 'freshness', 'volume', 'business')),
+    severity         text not null check (severity in ('info', 'warning', 'critical')),
+    channel_id       text,
+    stream           text,
+    batch_id         bigint,
+    dag_id           text,
+    task_id          text,
+    run_id           text,
+    message          text not null,
+    details          jsonb not null default '{}',
+    fingerprint      text not null,
+    first_seen       timestamptz not null default now(),
+    last_seen        timestamptz not null default now(),
+    occurrences      integer not null default 1,
+    status           text not null default 'open' check (status in
+                     ('open', 'acknowledged', 'resolved')),
+    acknowledged_by  text,
+    acknowledged_at  timestamptz,
+    resolved_at      timestamptz
+);
+create unique index if not exists alerts_open_fingerprint_idx
+    on ops.alerts (fingerprint) where status <> 'resolved';
 
 create table if not exists ops.payload_fields (
     channel_id      text not null,

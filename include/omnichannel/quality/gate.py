@@ -1,18 +1,35 @@
 """The quality gate: run a stream's Great Expectations suite on one landed batch.
 
 GX Core is called from the library (the Airflow GX provider cannot be installed beside
-Airflow 3.3). Suites are JSON files under quality/suites/, one per <channel>__<stream>;
-values that depend on the channel instance come in as suite parameters.
+Airflow 3.3). Suites are JSON files under quality/suites/, one per <channel>__<stream>.
+
+The frame a suite sees, per landed row:
+- `page_no`, `record_no`: where the row was received (its identity in the batch);
+- every column of the stream as received (text);
+- for every column of another type, `<column>__typed` (the value, parsed exactly as
+  publish will cast it, numbers as floats) and `<column>__unparsed` (the text when it does
+  not parse, else null);
+- the suite's derived columns: SQL expressions in the suite's `meta.derived`, over the
+  row, its typed columns and its `payload`, with the gate parameters as %(name)s.
+
+Expectations on table shape or size (`expect_table_*`, or `meta.severity: batch`) are
+batch-level: a failure holds the whole batch. Every other expectation is row-level: the
+rows it flags go to quarantine with the expectation and the observed value, and the rest
+publishes unless the bad rows exceed the stream's `max_bad_share`.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import math
 import os
+import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
+from statistics import median
 
 import pandas as pd
 import psycopg
@@ -22,38 +39,80 @@ from omnichannel.load.schema import landing_partition
 from omnichannel.streams import StreamSpec
 
 SUITES_DIR = Path(__file__).with_name("suites")
+IDENTITY = ("page_no", "record_no")
+EXAMPLES = 20  # observed values kept per failed expectation
+
+
+@dataclass(frozen=True)
+class Suite:
+    name: str
+    description: str
+    expectations: list[dict]
+    derived: dict[str, str]
 
 
 @dataclass(frozen=True)
 class Failure:
     expectation: str
     column: str | None
+    severity: str  # "row" or "batch"
     unexpected_count: int | None
     observed: object
+    element_count: int | None = None
+
+    @property
+    def label(self) -> str:
+        return f"{self.expectation}({self.column or 'table'})"
 
     def as_reason(self) -> dict:
         return {
             "expectation": self.expectation,
             "column": self.column,
+            "severity": self.severity,
             "unexpected_count": self.unexpected_count,
             "observed": self.observed,
         }
 
 
-@dataclass(frozen=True)
+@dataclass
 class GateResult:
     suite: str
-    success: bool
     evaluated: int
+    rows: int
     failures: list[Failure] = field(default_factory=list)
+    # (page_no, record_no) → the row-level failures of that row
+    bad_rows: dict[tuple[int, int], list[dict]] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    @property
+    def success(self) -> bool:
+        return not self.failures
+
+    @property
+    def batch_failures(self) -> list[Failure]:
+        return [f for f in self.failures if f.severity == "batch"]
+
+    @property
+    def bad_share(self) -> float:
+        return len(self.bad_rows) / self.rows if self.rows else 0.0
+
+    def verdict(self, max_bad_share: float) -> str:
+        """ "pass", "quarantine" (bad rows out, the rest publishes) or "hold"."""
+        if self.batch_failures or self.bad_share > max_bad_share:
+            return "hold"
+        return "quarantine" if self.bad_rows else "pass"
 
     def summary(self) -> str:
-        parts = [
-            f"{f.expectation}({f.column or 'table'}): {f.unexpected_count} unexpected, "
-            f"e.g. {f.observed!r}"
+        return "; ".join(
+            f"{f.label}: {f.unexpected_count if f.unexpected_count is not None else 'failed'}"
+            f" unexpected, e.g. {_short(f.observed)}"
             for f in self.failures
-        ]
-        return "; ".join(parts)
+        )
+
+
+def _short(value) -> str:
+    text = json.dumps(value, default=str)
+    return text if len(text) <= 200 else text[:197] + "..."
 
 
 @cache
@@ -75,89 +134,315 @@ def _context():
     return context
 
 
-def load_suite(name: str):
+@cache
+def load_suite(name: str) -> Suite:
+    path = SUITES_DIR / f"{name}.json"
+    document = json.loads(path.read_text())
+    meta = document.get("meta") or {}
+    return Suite(
+        name=document["name"],
+        description=meta.get("description", ""),
+        expectations=document["expectations"],
+        derived=meta.get("derived") or {},
+    )
+
+
+def gx_suite(suite: Suite):
     gx = _gx()
     from great_expectations.expectations.expectation_configuration import (
         ExpectationConfiguration,
     )
 
-    path = SUITES_DIR / f"{name}.json"
-    document = json.loads(path.read_text())
-    suite = gx.ExpectationSuite(name=document["name"], meta=document.get("meta") or {})
-    for item in document["expectations"]:
-        suite.add_expectation_configuration(
-            ExpectationConfiguration(type=item["type"], kwargs=item["kwargs"])
+    built = gx.ExpectationSuite(name=suite.name, meta={"description": suite.description})
+    for item in suite.expectations:
+        built.add_expectation_configuration(
+            ExpectationConfiguration(
+                type=item["type"], kwargs=item["kwargs"], meta=item.get("meta") or {}
+            )
         )
-    return suite
+    return built
+
+
+def severity(item: dict) -> str:
+    meta = item.get("meta") or {}
+    if "severity" in meta:
+        return meta["severity"]
+    return "batch" if item["type"].startswith("expect_table_") else "row"
+
+
+def typed_columns(spec: StreamSpec) -> list:
+    return [c for c in spec.columns if c.sql_type != "text"]
+
+
+def frame_query(spec: StreamSpec, batch_id: int, suite: Suite) -> sql.Composable:
+    """The landed rows with typed and derived columns (see the module docstring)."""
+    typed = []
+    for column in typed_columns(spec):
+        name, kind = sql.Identifier(column.name), sql.Literal(column.sql_type)
+        cast = sql.SQL(column.sql_type)
+        value = sql.SQL("{n}::{t}").format(n=name, t=cast)
+        if column.sql_type.startswith(("numeric", "integer", "bigint")):
+            value = sql.SQL("{v}::float8").format(v=value)
+        elif column.sql_type == "timestamp":  # UTC without a zone (WooCommerce *_gmt)
+            value = sql.SQL("{v} at time zone 'UTC'").format(v=value)
+        typed += [
+            sql.SQL("case when pg_input_is_valid({n}, {k}) then {v} end as {a}").format(
+                n=name, k=kind, v=value, a=sql.Identifier(f"{column.name}__typed")
+            ),
+            sql.SQL("case when not pg_input_is_valid({n}, {k}) then {n} end as {a}").format(
+                n=name, k=kind, a=sql.Identifier(f"{column.name}__unparsed")
+            ),
+        ]
+    inner = sql.SQL("select page_no, record_no, payload, {cols}{typed} from {source}").format(
+        cols=sql.SQL(", ").join(sql.Identifier(c) for c in spec.column_names),
+        typed=sql.SQL("").join(sql.SQL(", ") + t for t in typed),
+        source=landing_partition(spec.table, batch_id),
+    )
+    outer = [sql.Identifier(c) for c in (*IDENTITY, *frame_columns(spec))]
+    outer += [
+        sql.SQL("({}) as {}").format(sql.SQL(expression), sql.Identifier(name))
+        for name, expression in suite.derived.items()
+    ]
+    return sql.SQL("select {} from ({}) as t order by page_no, record_no").format(
+        sql.SQL(", ").join(outer), inner
+    )
+
+
+def frame_columns(spec: StreamSpec) -> list[str]:
+    names = list(spec.column_names)
+    for column in typed_columns(spec):
+        names += [f"{column.name}__typed", f"{column.name}__unparsed"]
+    return names
+
+
+def landed_frame(
+    conn: psycopg.Connection, spec: StreamSpec, batch_id: int, parameters: dict
+) -> pd.DataFrame:
+    suite = load_suite(spec.table)
+    with conn.cursor() as cur:
+        cur.execute(frame_query(spec, batch_id, suite), parameters)
+        names = [d.name for d in cur.description]
+        frame = pd.DataFrame(cur.fetchall(), columns=names)
+    for column in typed_columns(spec):  # all-null columns come back as object
+        if column.sql_type in ("timestamptz", "timestamp"):
+            typed = f"{column.name}__typed"
+            frame[typed] = pd.to_datetime(frame[typed], utc=True)
+    return frame
 
 
 def validate_frame(spec: StreamSpec, frame: pd.DataFrame, parameters: dict) -> GateResult:
+    started = time.perf_counter()
+    suite = load_suite(spec.table)
     context = _context()
-    suite = context.suites.add(load_suite(spec.table))
+    built = context.suites.add(gx_suite(suite))
     asset = context.data_sources.add_pandas("landing").add_dataframe_asset(spec.table)
     batch = asset.add_batch_definition_whole_dataframe("batch").get_batch(
         batch_parameters={"dataframe": frame}
     )
-    result = batch.validate(suite, result_format="SUMMARY", expectation_parameters=parameters)
-    failures = []
-    for item in result.results:
+    result_format = {
+        "result_format": "COMPLETE",
+        "unexpected_index_column_names": list(IDENTITY),
+        "partial_unexpected_count": EXAMPLES,
+    }
+    validation = batch.validate(
+        built, result_format=result_format, expectation_parameters=parameters
+    )
+    outcome = GateResult(spec.table, len(validation.results), len(frame))
+    for item in validation.results:
         if item.success:
             continue
+        config = item.expectation_config
         details = item.result or {}
+        level = severity({"type": config.type, "meta": config.meta})
+        column = config.kwargs.get("column") or _joined(config.kwargs.get("column_list"))
         observed = details.get("partial_unexpected_list", details.get("observed_value"))
         if item.exception_info and item.exception_info.get("raised_exception"):
-            observed = item.exception_info.get("exception_message")
-        failures.append(
-            Failure(
-                item.expectation_config.type,
-                item.expectation_config.kwargs.get("column"),
-                details.get("unexpected_count"),
-                _jsonable(observed),
-            )
+            observed, level = item.exception_info.get("exception_message"), "batch"
+        failure = Failure(
+            config.type,
+            column,
+            level,
+            details.get("unexpected_count"),
+            _jsonable(observed),
+            details.get("element_count"),
         )
-    return GateResult(spec.table, bool(result.success), len(result.results), failures)
+        outcome.failures.append(failure)
+        if level == "row":
+            _mark_rows(outcome.bad_rows, failure, details.get("unexpected_index_list") or [])
+    outcome.seconds = time.perf_counter() - started
+    return outcome
+
+
+def _joined(columns) -> str | None:
+    return ",".join(columns) if columns else None
+
+
+def _mark_rows(bad_rows: dict, failure: Failure, unexpected: list[dict]) -> None:
+    for entry in unexpected:
+        row = (int(entry["page_no"]), int(entry["record_no"]))
+        observed = {k: v for k, v in entry.items() if k not in IDENTITY}
+        bad_rows.setdefault(row, []).append(
+            {
+                "expectation": failure.expectation,
+                "column": failure.column,
+                "observed": _jsonable(observed.get(failure.column, observed)),
+            }
+        )
 
 
 def _jsonable(value):
-    return json.loads(json.dumps(value, default=str)) if value is not None else None
+    if value is None:
+        return None
+    return json.loads(json.dumps(value, default=_plain))
 
 
-def landed_frame(conn: psycopg.Connection, spec: StreamSpec, batch_id: int) -> pd.DataFrame:
-    columns = sql.SQL(", ").join(sql.Identifier(c) for c in spec.column_names)
-    rows = conn.execute(
-        sql.SQL("select {} from {}").format(columns, landing_partition(spec.table, batch_id))
-    ).fetchall()
-    return pd.DataFrame(rows, columns=list(spec.column_names), dtype="object")
+def _plain(value):
+    if hasattr(value, "item"):  # numpy scalars
+        return value.item()
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)
 
 
 def record_results(conn: psycopg.Connection, batch_id: int, result: GateResult) -> None:
-    with (
-        conn.cursor() as cur,
-        cur.copy(
-            "copy ops.dq_results (batch_id, suite, expectation, column_name, success, "
-            "unexpected_count, observed) from stdin"
-        ) as copy,
-    ):
-        copy.write_row(
-            (
-                batch_id,
-                result.suite,
-                "suite",
-                None,
-                result.success,
-                None,
-                json.dumps({"evaluated": result.evaluated, "failed": len(result.failures)}),
-            )
+    """One row for the suite run, one per failed expectation (ops.dq_results)."""
+    rows = [
+        (
+            batch_id,
+            result.suite,
+            "suite",
+            None,
+            "batch",
+            result.success,
+            result.rows,
+            len(result.bad_rows),
+            json.dumps(
+                {
+                    "evaluated": result.evaluated,
+                    "failed": len(result.failures),
+                    "bad_share": round(result.bad_share, 6),
+                }
+            ),
+            result.seconds,
         )
-        for failure in result.failures:
-            copy.write_row(
-                (
-                    batch_id,
-                    result.suite,
-                    failure.expectation,
-                    failure.column,
-                    False,
-                    failure.unexpected_count,
-                    json.dumps(failure.observed),
-                )
-            )
+    ]
+    rows += [
+        (
+            batch_id,
+            result.suite,
+            f.expectation,
+            f.column,
+            f.severity,
+            False,
+            f.element_count,
+            f.unexpected_count,
+            json.dumps(f.observed),
+            None,
+        )
+        for f in result.failures
+    ]
+    with conn.cursor() as cur:
+        cur.executemany(
+            """insert into ops.dq_results (batch_id, suite, expectation, column_name, severity,
+                   success, element_count, unexpected_count, observed, seconds)
+               values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)""",
+            rows,
+        )
+
+
+# -- parameters of one batch's validation --------------------------------------------------
+
+CLOCK_SKEW = timedelta(minutes=5)  # a source's clock may run this far ahead of ours
+VOLUME_WINDOW = 28  # trailing published batches the volume band is computed from
+
+
+@cache
+def iso_currencies() -> tuple[str, ...]:
+    lines = (SUITES_DIR.parent / "iso4217.txt").read_text().splitlines()
+    return tuple(code for line in lines if not line.startswith("#") for code in line.split())
+
+
+def parameters(conn: psycopg.Connection, channel, batch, rules) -> dict:
+    """$PARAMETER values of the suites (and %(name)s of their derived columns)."""
+    low, high = volume_band(conn, batch, rules)
+    fresh_after = None
+    if rules.freshness_hours is not None:
+        fresh_after = batch.interval_end - timedelta(hours=rules.freshness_hours)
+    return {
+        "shop_currencies": [channel.currency],
+        "iso_currencies": list(iso_currencies()),
+        "now": datetime.now(UTC) + CLOCK_SKEW,
+        "cursor_from": batch.cursor_from,
+        "cursor_to": batch.cursor_to,
+        "volume_min": low,
+        "volume_max": high,
+        "fresh_after": fresh_after,
+    }
+
+
+def volume_band(conn: psycopg.Connection, batch, rules) -> tuple[int | None, int | None]:
+    """Rows expected in this batch: the median rows per hour of the stream's trailing
+    published batches, times this interval's hours, divided and multiplied by the
+    factor. No band before `volume_history` batches."""
+    rates = [
+        row[0]
+        for row in conn.execute(
+            """select rows_received / greatest(extract(epoch from interval_end - interval_start)
+                                               / 3600, 1)
+               from ops.load_batches
+               where channel_id = %s and stream = %s and status = 'published'
+                 and batch_id <> %s
+               order by interval_start desc limit %s""",
+            (batch.channel_id, batch.stream, batch.batch_id, VOLUME_WINDOW),
+        )
+    ]
+    if len(rates) < rules.volume_history:
+        return None, None
+    hours = max((batch.interval_end - batch.interval_start).total_seconds() / 3600, 1)
+    expected = float(median(rates)) * hours
+    if expected <= 0:
+        return 0, None
+    return math.floor(expected / rules.volume_factor), math.ceil(expected * rules.volume_factor)
+
+
+def share_reason(result: GateResult, rules) -> dict:
+    return {
+        "expectation": "bad_row_share_at_most",
+        "column": None,
+        "severity": "batch",
+        "unexpected_count": len(result.bad_rows),
+        "observed": {"bad_share": round(result.bad_share, 4), "max": rules.max_bad_share},
+    }
+
+
+def alert(conn: psycopg.Connection, channel, stream, batch_id, result, verdict, rules) -> None:
+    """One alert per channel × stream × outcome; a repeat counts on the open one."""
+    from omnichannel.alerts import Alert, raise_alert
+
+    held = verdict == "hold"
+    expectations = sorted({f.label for f in result.failures})
+    rows = result.rows if held else len(result.bad_rows)
+    raise_alert(
+        conn,
+        Alert(
+            kind="data_quality",
+            severity="critical" if held else "warning",
+            fingerprint=f"dq:{verdict}:{channel.channel_id}:{stream}",
+            message=(
+                f"{channel.channel_id}/{stream} batch {batch_id}: "
+                + ("held" if held else f"{rows} of {result.rows} rows quarantined")
+                + f" by {', '.join(expectations)}"
+            ),
+            channel_id=channel.channel_id,
+            stream=stream,
+            batch_id=batch_id,
+            details={
+                "verdict": verdict,
+                "rows": result.rows,
+                "rows_quarantined": rows,
+                "bad_share": round(result.bad_share, 4),
+                "max_bad_share": rules.max_bad_share,
+                "failures": [f.as_reason() for f in result.failures],
+            },
+        ),
+    )
