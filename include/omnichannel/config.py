@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
+from omnichannel.currencies import iso_currencies
 from omnichannel.paths import config_dir
 
 # Streams each channel kind offers (what its API or files carry). Which of them the pipeline
@@ -22,7 +23,6 @@ KNOWN_KINDS = {
     "ga4": ("traffic",),
 }
 PAGE_LIMITS = {"shopify": 250, "amazon_sp": 100, "woocommerce": 100, "ga4": 250_000}
-ISO_4217_SAMPLE = re.compile(r"^[A-Z]{3}$")
 CHANNEL_ID = re.compile(r"^[a-z][a-z0-9_]{1,40}$")
 
 
@@ -129,7 +129,7 @@ def _parse_channel(path: Path, index: int, entry: object) -> ChannelConfig:
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise ConfigError(f"{where}: unknown timezone {entry['timezone']!r}") from exc
     currency = str(entry["currency"])
-    if not ISO_4217_SAMPLE.match(currency):
+    if currency not in iso_currencies():
         raise ConfigError(f"{where}: currency must be an ISO 4217 code, got {currency!r}")
     try:
         start_date = date.fromisoformat(str(entry["start_date"]))

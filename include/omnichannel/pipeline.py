@@ -14,9 +14,10 @@ from omnichannel import warehouse
 from omnichannel.channels import KINDS, stream_spec
 from omnichannel.channels.base import Credentials
 from omnichannel.config import ChannelConfig
-from omnichannel.load import drift, ledger, publish, schema
+from omnichannel.load import drift, ledger, publish, quarantine, schema
 from omnichannel.load.copy import land_page
 from omnichannel.quality import gate as quality_gate
+from omnichannel.streams import ExtractError
 
 log = logging.getLogger(__name__)
 
@@ -159,7 +160,10 @@ def extract_and_land(
                     ledger.set_status(conn, batch_id, "extracting", pages=pages, rows_received=rows)
                 fields.add(page.records)
         except Exception as exc:
-            ledger.set_status(conn, batch_id, "failed", error=f"{type(exc).__name__}: {exc}")
+            with conn.transaction():
+                ledger.set_status(conn, batch_id, "failed", error=f"{type(exc).__name__}: {exc}")
+                if isinstance(exc, ExtractError) and exc.received is not None:
+                    _keep_unreadable_page(conn, channel, stream, batch_id, exc)
             raise
         finally:
             client.close()
@@ -167,6 +171,27 @@ def extract_and_land(
         ledger.set_status(conn, batch_id, "landed", pages=pages, rows_received=rows)
     log.info("batch %s landed: %s rows in %s pages", batch_id, rows, pages)
     return batch_id
+
+
+def _keep_unreadable_page(conn, channel, stream: str, batch_id: int, exc: ExtractError) -> None:
+    from omnichannel.alerts import Alert, raise_alert
+
+    quarantine.keep_page(
+        conn, channel.channel_id, stream, batch_id, exc.page, exc.reason, exc.received
+    )
+    raise_alert(
+        conn,
+        Alert(
+            kind="data_quality",
+            severity="critical",
+            fingerprint=f"dq:unreadable:{channel.channel_id}:{stream}",
+            message=f"{exc}; the body is kept in quarantine, a re-run reads the page again",
+            channel_id=channel.channel_id,
+            stream=stream,
+            batch_id=batch_id,
+            details={"page": exc.page, "reason": exc.reason},
+        ),
+    )
 
 
 def gate(channel: ChannelConfig, stream: str, batch_id: int) -> quality_gate.GateResult:
@@ -197,14 +222,14 @@ def gate(channel: ChannelConfig, stream: str, batch_id: int) -> quality_gate.Gat
             if verdict == "pass":
                 ledger.set_status(conn, batch_id, "gated")
         if verdict == "quarantine":
-            moved = publish.quarantine_rows(conn, spec, batch_id, result.bad_rows)
+            moved = quarantine.quarantine_rows(conn, spec, batch_id, result.bad_rows)
             log.warning("%s: %s rows quarantined: %s", where, moved, result.summary())
             quality_gate.alert(conn, channel, stream, batch_id, result, verdict, rules)
         elif verdict == "hold":
             reasons = [f.as_reason() for f in result.batch_failures]
             if result.bad_share > rules.max_bad_share:
                 reasons.append(quality_gate.share_reason(result, rules))
-            publish.hold(conn, spec, batch_id, reasons, result.bad_rows)
+            quarantine.hold(conn, spec, batch_id, reasons, result.bad_rows)
             quality_gate.alert(conn, channel, stream, batch_id, result, verdict, rules)
             raise BatchHeld(f"{where}: held by suite {result.suite}: {result.summary()}")
     return result

@@ -55,8 +55,16 @@ class Page:
 class ExtractError(RuntimeError):
     """A failure while reading a channel. The message names channel, stream and page."""
 
-    def __init__(self, channel_id: str, stream: str, page: int | None, reason: str):
+    def __init__(
+        self,
+        channel_id: str,
+        stream: str,
+        page: int | None,
+        reason: str,
+        received: bytes | str | None = None,
+    ):
         self.channel_id, self.stream, self.page, self.reason = channel_id, stream, page, reason
+        self.received = received  # the body of a page that could not be read, kept in quarantine
         where = f"channel {channel_id!r}, stream {stream!r}"
         if page is not None:
             where += f", page {page}"

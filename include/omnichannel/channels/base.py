@@ -133,6 +133,7 @@ class HttpSource:
                 page,
                 f"malformed page: body is not valid JSON ({exc}); "
                 f"{len(response.content)} bytes received",
+                received=response.content,
             ) from exc
 
 

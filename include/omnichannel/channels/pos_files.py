@@ -124,13 +124,15 @@ def read_file(channel_id: str, stream: str, number: int, path: Path, spec: Strea
     except (OSError, UnicodeDecodeError) as exc:
         raise ExtractError(channel_id, stream, number, f"{where}: unreadable: {exc}") from exc
     if not content.endswith("\n"):
-        raise ExtractError(channel_id, stream, number, f"{where}: cut off (no final newline)")
+        raise ExtractError(
+            channel_id, stream, number, f"{where}: cut off (no final newline)", content
+        )
     reader = csv.reader(io.StringIO(content), delimiter=";")
     header = next(reader, None)
     expected = [c.name for c in spec.columns if c is not SOURCE]
     if header != expected:
         raise ExtractError(
-            channel_id, stream, number, f"{where}: columns {header} are not {expected}"
+            channel_id, stream, number, f"{where}: columns {header} are not {expected}", content
         )
     records = []
     for line_no, row in enumerate(reader, start=2):
@@ -140,6 +142,7 @@ def read_file(channel_id: str, stream: str, number: int, path: Path, spec: Strea
                 stream,
                 number,
                 f"{where}, line {line_no}: {len(row)} fields, expected {len(header)}",
+                content,
             )
         record = {
             name: (value if value != "" else None) for name, value in zip(header, row, strict=True)

@@ -293,12 +293,15 @@ def _mark_rows(bad_rows: dict, failure: Failure, unexpected: list[dict]) -> None
 def _jsonable(value):
     if value is None:
         return None
-    return json.loads(json.dumps(value, default=_plain))
+    # NaN / NaT (a missing value in pandas) become null
+    return json.loads(json.dumps(value, default=_plain), parse_constant=lambda _: None)
 
 
 def _plain(value):
     if hasattr(value, "item"):  # numpy scalars
         return value.item()
+    if value is pd.NaT:
+        return None
     if hasattr(value, "isoformat"):
         return value.isoformat()
     return str(value)
@@ -356,12 +359,6 @@ CLOCK_SKEW = timedelta(minutes=5)  # a source's clock may run this far ahead of 
 VOLUME_WINDOW = 28  # trailing published batches the volume band is computed from
 
 
-@cache
-def iso_currencies() -> tuple[str, ...]:
-    lines = (SUITES_DIR.parent / "iso4217.txt").read_text().splitlines()
-    return tuple(code for line in lines if not line.startswith("#") for code in line.split())
-
-
 def parameters(conn: psycopg.Connection, channel, batch, rules) -> dict:
     """$PARAMETER values of the suites (and %(name)s of their derived columns)."""
     low, high = volume_band(conn, batch, rules)
@@ -369,8 +366,7 @@ def parameters(conn: psycopg.Connection, channel, batch, rules) -> dict:
     if rules.freshness_hours is not None:
         fresh_after = batch.interval_end - timedelta(hours=rules.freshness_hours)
     return {
-        "shop_currencies": [channel.currency],
-        "iso_currencies": list(iso_currencies()),
+        "shop_currencies": [channel.currency],  # an ISO 4217 code (checked with the config)
         "now": datetime.now(UTC) + CLOCK_SKEW,
         "cursor_from": batch.cursor_from,
         "cursor_to": batch.cursor_to,

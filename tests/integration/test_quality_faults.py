@@ -1,0 +1,96 @@
+"""Each bad-value fault of the simulator is caught by a named expectation of the gate and
+ends in quarantine with its reason (real simulator, real warehouse, real GX)."""
+
+from __future__ import annotations
+
+import contextlib
+from datetime import date, timedelta
+
+import pytest
+
+from omnichannel.channels.shopify import Credentials
+from omnichannel.pipeline import BatchHeld, extract_and_land, gate, run_interval
+from omnichannel.streams import ExtractError
+from tests.conftest import local_day_interval
+from tests.integration.test_slice import query
+
+pytestmark = pytest.mark.integration
+DAY = date(2026, 10, 2)
+
+FAULTS = [
+    # (fault, variant) → the expectation (and column) that names the problem
+    ("bad_row", "unparseable_amount", "expect_column_values_to_be_null", "subtotal__unparsed"),
+    ("bad_row", "negative_quantity", "expect_column_values_to_be_between", "min_line_quantity"),
+    ("bad_row", "unknown_currency", "expect_column_values_to_be_in_set", "currency"),
+    ("bad_row", "null_id", "expect_column_values_to_not_be_null", "order_id"),
+    ("bad_row", "future_date", "expect_column_values_to_be_between", "created_at__typed"),
+    ("bad_row", "totals_mismatch", "expect_column_values_to_be_between", "totals_gap"),
+    ("schema_drift", "type_change", "expect_column_values_to_be_in_set", "amount_json_type"),
+    ("schema_drift", "renamed_field", "expect_column_values_to_not_be_null", "updated_at"),
+]
+
+
+def run(simulator, shop, day: date, fault=None, variant=None):
+    interval = local_day_interval(day, shop.tz)
+    simulator.set_clock(interval.end)
+    if fault:
+        simulator.add_fault(shop.channel_id, fault, variant=variant, page=1, stream="orders")
+    creds = Credentials(simulator.shop_url(shop.channel_id), "shpat_test")
+    batch_id = extract_and_land(shop, "orders", interval, creds)
+    with contextlib.suppress(BatchHeld):  # too many bad rows: the whole batch is held
+        gate(shop, "orders", batch_id)
+    return batch_id
+
+
+@pytest.mark.parametrize(("fault", "variant", "expectation", "column"), FAULTS)
+def test_a_bad_value_is_caught_by_a_named_expectation_and_quarantined(
+    clean_warehouse, simulator, shop, fault, variant, expectation, column
+):
+    run(simulator, shop, DAY - timedelta(days=1))  # the stream's baseline
+    batch_id = run(simulator, shop, DAY, fault, variant)
+    failed = query(
+        "select expectation, column_name from ops.dq_results "
+        "where batch_id = %s and not success and expectation <> 'suite'",
+        batch_id,
+    )
+    assert (expectation, column) in failed
+    quarantined = query(
+        "select count(*) from quarantine.records where batch_id = %s and reasons @> %s::jsonb",
+        batch_id,
+        f'[{{"expectation": "{expectation}", "column": "{column}"}}]',
+    )
+    assert quarantined[0][0] >= 1
+    [(status, received, quarantined_rows)] = query(
+        "select status, rows_received, rows_quarantined from ops.load_batches where batch_id = %s",
+        batch_id,
+    )
+    assert status in ("gated", "held") and 1 <= quarantined_rows <= received
+    assert query("select count(*) from ops.alerts where batch_id = %s", batch_id) == [(1,)]
+
+
+def test_a_truncated_page_fails_the_batch_and_keeps_its_body(clean_warehouse, simulator, shop):
+    with pytest.raises(ExtractError, match="page 1: malformed page"):
+        run(simulator, shop, DAY, "malformed_page")
+    [(key, reasons, payload)] = query("select record_key, reasons, payload from quarantine.records")
+    assert key == "page 1" and reasons[0]["expectation"] == "page_is_readable"
+    assert payload["body"].startswith('{"data"') and payload["bytes"] == len(payload["body"])
+    assert query("select status from ops.load_batches") == [("failed",)]
+    assert query("select kind, severity from ops.alerts") == [("data_quality", "critical")]
+
+
+def test_every_batch_received_is_published_or_quarantined(clean_warehouse, simulator, shop):
+    for n, variant in enumerate(("unparseable_amount", "null_id", None)):
+        day = DAY + timedelta(days=n)
+        interval = local_day_interval(day, shop.tz)
+        simulator.set_clock(interval.end)
+        simulator.clear_faults()
+        if variant:
+            simulator.add_fault(shop.channel_id, "bad_row", variant=variant, page=1)
+        creds = Credentials(simulator.shop_url(shop.channel_id), "shpat_test")
+        run_interval(shop, "orders", interval, creds)
+    rows = query(
+        "select status, rows_received, rows_published, rows_quarantined from ops.load_batches"
+    )
+    assert [r[0] for r in rows] == ["published"] * 3
+    assert all(received == published + quarantined for _, received, published, quarantined in rows)
+    assert sum(r[3] for r in rows) == 2
