@@ -6,6 +6,7 @@ The environment is set in pytest_configure, before any test module imports Airfl
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from datetime import date, datetime, time, timedelta
 
@@ -96,3 +97,17 @@ def clean_warehouse():
     """Empty library tables and marts of the test database."""
     reset_warehouse()
     yield
+
+
+@pytest.fixture(scope="module")
+def config(channels, tmp_path_factory):
+    """The default channels, with the stores' exports in a temporary landing folder."""
+    return dataclasses.replace(
+        channels,
+        channels=tuple(
+            dataclasses.replace(c, landing_path=str(tmp_path_factory.mktemp(c.channel_id)))
+            if c.kind == "pos_files"
+            else c
+            for c in channels.channels
+        ),
+    )

@@ -1,7 +1,6 @@
 """Every channel instance of the default config extracts and publishes against the simulator,
 and what lands in raw adds up to `omni simulate truth` per channel and day."""
 
-import dataclasses
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -78,20 +77,6 @@ def content_checksums() -> dict[str, str]:
         )
         out[table] = value
     return out
-
-
-@pytest.fixture(scope="module")
-def config(channels, tmp_path_factory):
-    """The default channels, with the stores' exports in a temporary landing folder."""
-    return dataclasses.replace(
-        channels,
-        channels=tuple(
-            dataclasses.replace(c, landing_path=str(tmp_path_factory.mktemp(c.channel_id)))
-            if c.kind == "pos_files"
-            else c
-            for c in channels.channels
-        ),
-    )
 
 
 @pytest.fixture(scope="module")

@@ -83,6 +83,7 @@ class GateResult:
     # (page_no, record_no) → the row-level failures of that row
     bad_rows: dict[tuple[int, int], list[dict]] = field(default_factory=dict)
     seconds: float = 0.0
+    volume_band: tuple[int | None, int | None] = (None, None)  # rows expected (None: no band)
 
     @property
     def success(self) -> bool:
@@ -248,6 +249,7 @@ def validate_frame(spec: StreamSpec, frame: pd.DataFrame, parameters: dict) -> G
         built, result_format=result_format, expectation_parameters=parameters
     )
     outcome = GateResult(spec.table, len(validation.results), len(frame))
+    outcome.volume_band = (parameters.get("volume_min"), parameters.get("volume_max"))
     for item in validation.results:
         if item.success:
             continue
@@ -324,6 +326,7 @@ def record_results(conn: psycopg.Connection, batch_id: int, result: GateResult) 
                     "evaluated": result.evaluated,
                     "failed": len(result.failures),
                     "bad_share": round(result.bad_share, 6),
+                    "volume_band": result.volume_band,
                 }
             ),
             result.seconds,
@@ -367,7 +370,9 @@ def parameters(conn: psycopg.Connection, channel, batch, rules) -> dict:
         fresh_after = batch.interval_end - timedelta(hours=rules.freshness_hours)
     return {
         "shop_currencies": [channel.currency],  # an ISO 4217 code (checked with the config)
-        "now": datetime.now(UTC) + CLOCK_SKEW,
+        # nothing can happen after the window it was read in (nor after our clock: a
+        # simulated world runs ahead of it)
+        "now": max(datetime.now(UTC), batch.cursor_to) + CLOCK_SKEW,
         "cursor_from": batch.cursor_from,
         "cursor_to": batch.cursor_to,
         "volume_min": low,
