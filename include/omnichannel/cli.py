@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 import time
 from datetime import date
@@ -133,6 +134,56 @@ def _cmd_simulate(args) -> int:
             simulator.app.drop_files()  # on wall-clock time, exports appear every morning
     except KeyboardInterrupt:
         simulator.stop()
+    return 0
+
+
+def _cmd_quarantine(args) -> int:
+    import json
+
+    from omnichannel import runtime, warehouse
+    from omnichannel.load import quarantine, schema
+
+    runtime.apply()
+    with warehouse.connect(autocommit=True) as conn:
+        schema.ensure_base(conn)
+        if args.action == "list":
+            rows = quarantine.list_batches(conn, args.channel)
+            print(f"{'batch':>7}  {'channel/stream':<28} {'status':<10} {'open':>6} "
+                  f"{'released':>8}  reasons")  # fmt: skip
+            for r in rows:
+                where = f"{r['channel_id']}/{r['stream']}"
+                print(f"{r['batch_id']:>7}  {where:<28} {r['status']:<10} {r['open']:>6} "
+                      f"{r['released']:>8}  {r['reasons']}")  # fmt: skip
+            if not rows:
+                print("quarantine is empty")
+            return 0
+        if args.batch is None:
+            raise ValueError(f"quarantine {args.action} needs a batch id")
+        if args.action == "show":
+            for r in quarantine.show_batch(conn, args.batch, args.limit):
+                state = f"released to batch {r['released_to']}" if r["released_at"] else "open"
+                print(f"{r['record_key']} (page {r['page_no']}, record {r['record_no']}): {state}")
+                for reason in r["reasons"]:
+                    column = f"({reason['column']})" if reason.get("column") else ""
+                    print(f"    {reason['expectation']}{column}: "
+                          f"{json.dumps(reason.get('observed'), default=str)[:300]}")  # fmt: skip
+                if args.records and r["record"]:
+                    print(f"    record: {json.dumps(r['record'], default=str)}")
+            return 0
+        batch = conn.execute(
+            "select channel_id from ops.load_batches where batch_id = %s", (args.batch,)
+        ).fetchone()
+    if batch is None:
+        raise LookupError(f"batch {args.batch} is not in ops.load_batches")
+    from omnichannel.config import load_channels
+    from omnichannel.pipeline import replay
+
+    published = replay(load_channels().get(batch[0]), args.batch, args.accept, args.by)
+    print(
+        f"batch {published.batch_id} replayed batch {args.batch}: "
+        f"{published.rows_published} rows published, "
+        f"{published.rows_quarantined} quarantined again"
+    )
     return 0
 
 
@@ -284,6 +335,22 @@ def parser() -> argparse.ArgumentParser:
         "--simulator", metavar="URL", help="read from the channel simulator at URL instead"
     )
     x.set_defaults(func=_cmd_extract)
+
+    q = sub.add_parser(
+        "quarantine",
+        help="review quarantined rows and re-publish them",
+        description="list: batches with quarantined rows; show BATCH: the rows and why; "
+        "replay BATCH: publish the open rows again through the gate (after a fix), or "
+        "with --accept without it (an explicit decision, recorded with --by)",
+    )
+    q.add_argument("action", choices=["list", "show", "replay"])
+    q.add_argument("batch", type=int, nargs="?")
+    q.add_argument("--channel", help="list: one channel instance")
+    q.add_argument("--limit", type=int, default=50, help="show: at most this many rows")
+    q.add_argument("--records", action="store_true", help="show: the rows' columns too")
+    q.add_argument("--accept", action="store_true", help="replay: publish without the gate")
+    q.add_argument("--by", default=os.environ.get("USER", "ops"), help="replay: who decided")
+    q.set_defaults(func=_cmd_quarantine)
 
     dp = sub.add_parser("dbt-parse", help="write the dbt manifest cosmos renders from")
     dp.set_defaults(func=_cmd_dbt_parse)

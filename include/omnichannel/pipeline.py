@@ -248,6 +248,38 @@ def publish_batch(channel: ChannelConfig, stream: str, batch_id: int) -> ledger.
     return batch
 
 
+def replay(channel: ChannelConfig, batch_id: int, accept: bool, by: str) -> ledger.Batch:
+    """Publish the open quarantined rows of a batch through a replay batch of their own:
+    through the gate again (after a fix to a suite or the config), or with `accept`,
+    explicitly without it. Rows the gate rejects again stay in quarantine, now under the
+    replay batch."""
+    with warehouse.connect(autocommit=True) as conn:
+        original = ledger.get_batch(conn, batch_id)
+        if original.channel_id != channel.channel_id:
+            raise ValueError(f"batch {batch_id} belongs to {original.channel_id!r}")
+        spec = stream_spec(channel.kind, original.stream)
+        prepare(channel, original.stream)
+        replay_id = quarantine.land_replay(conn, spec, batch_id)
+        if accept:
+            ledger.set_status(conn, replay_id, "gated", error=f"accepted by {by} without the gate")
+            quarantine.unpublishable(conn, spec, replay_id, by)
+    log.info("batch %s replays the quarantined rows of batch %s", replay_id, batch_id)
+    try:
+        if not accept:
+            gate(channel, original.stream, replay_id)
+    except BatchHeld:  # held again: the rows are in quarantine under the replay batch
+        _release(batch_id, replay_id, by)
+        raise
+    batch = publish_batch(channel, original.stream, replay_id)
+    _release(batch_id, replay_id, by)
+    return batch
+
+
+def _release(batch_id: int, replay_id: int, by: str) -> None:
+    with warehouse.connect(autocommit=True) as conn:
+        quarantine.release(conn, batch_id, replay_id, by)
+
+
 def run_interval(
     channel: ChannelConfig,
     stream: str,

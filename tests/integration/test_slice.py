@@ -15,7 +15,14 @@ import pytest
 from omnichannel import paths, warehouse
 from omnichannel.channels.shopify import Credentials
 from omnichannel.config import QualityRules
-from omnichannel.pipeline import BatchHeld, extract_and_land, gate, publish_batch, run_interval
+from omnichannel.pipeline import (
+    BatchHeld,
+    extract_and_land,
+    gate,
+    publish_batch,
+    replay,
+    run_interval,
+)
 from omnichannel.simulator.truth import daily_truth
 from omnichannel.streams import ExtractError
 from tests.conftest import local_day_interval
@@ -206,3 +213,54 @@ def test_too_many_bad_rows_hold_the_batch(clean_warehouse, simulator, shop):
     assert failed == [("expect_column_values_to_be_null", "subtotal__unparsed", "row")]
     assert raw_fingerprint() == before
     assert query("select severity from ops.alerts where batch_id = %s", batch_id) == [("critical",)]
+
+
+def test_an_accepted_replay_publishes_a_held_batch_and_the_mart_follows(
+    clean_warehouse, simulator, shop
+):
+    strict = replace(shop, quality={"*": QualityRules(max_bad_share=0.0)})
+    run_days(simulator, strict, 1)
+    day = FIRST + timedelta(days=1)
+    interval = local_day_interval(day, shop.tz)
+    simulator.set_clock(interval.end)
+    simulator.add_fault(shop.channel_id, "bad_row", variant="totals_mismatch", page=1)
+    creds = Credentials(simulator.shop_url(shop.channel_id), "shpat_test")
+    batch_id = extract_and_land(strict, "orders", interval, creds)
+    with pytest.raises(BatchHeld):
+        gate(strict, "orders", batch_id)
+    held = query("select rows_quarantined from ops.load_batches where batch_id = %s", batch_id)
+    mart = "select orders_count from marts.mart_channel_daily_kpis where order_date = %s"
+    dbt_build()
+    before = query(mart, day)
+
+    replayed = replay(strict, batch_id, accept=True, by="test-ops")
+
+    assert replayed.status == "published" and replayed.replay_of == batch_id
+    assert (replayed.rows_published, replayed.rows_quarantined) == (held[0][0], 0)
+    still_open = "select count(*) from quarantine.records where released_at is null"
+    assert query(still_open) == [(0,)]
+    assert query("select distinct released_by, released_to from quarantine.records") == [
+        ("test-ops", replayed.batch_id)
+    ]
+    dbt_build()
+    after = query(mart, day)
+    assert after[0][0] > (before[0][0] if before else 0)
+
+
+def test_accepting_a_value_raw_cannot_hold_keeps_it_in_quarantine(clean_warehouse, simulator, shop):
+    run_days(simulator, shop, 1)
+    interval = local_day_interval(FIRST + timedelta(days=1), shop.tz)
+    simulator.set_clock(interval.end)
+    simulator.add_fault(shop.channel_id, "bad_row", page=1)  # "12,50"
+    creds = Credentials(simulator.shop_url(shop.channel_id), "shpat_test")
+    batch_id = extract_and_land(shop, "orders", interval, creds)
+    gate(shop, "orders", batch_id)
+    publish_batch(shop, "orders", batch_id)
+
+    replayed = replay(shop, batch_id, accept=True, by="test-ops")
+
+    assert (replayed.rows_received, replayed.rows_published, replayed.rows_quarantined) == (1, 0, 1)
+    [(reasons,)] = query(
+        "select reasons from quarantine.records where batch_id = %s", replayed.batch_id
+    )
+    assert reasons[0]["expectation"] == "value_fits_its_raw_column"

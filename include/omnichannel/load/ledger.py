@@ -27,6 +27,7 @@ class Batch:
     rows_duplicate: int | None
     rows_quarantined: int | None
     error: str | None
+    replay_of: int | None = None  # the batch whose quarantined rows this one re-publishes
 
 
 BATCH_COLUMNS = ", ".join(Batch.__dataclass_fields__)

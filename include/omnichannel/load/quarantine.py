@@ -7,6 +7,7 @@ import json
 
 import psycopg
 from psycopg import sql
+from psycopg.rows import dict_row
 
 from omnichannel.load import ledger, schema
 from omnichannel.streams import StreamSpec
@@ -122,3 +123,140 @@ def keep_page(
             json.dumps({"body": body[:MAX_BODY], "bytes": len(received)}),
         ),
     )  # fmt: skip
+
+
+# -- review and replay -----------------------------------------------------------------------
+
+
+def list_batches(conn: psycopg.Connection, channel_id: str | None = None) -> list[dict]:
+    """Batches with quarantined rows, newest first: rows still open and the reasons."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(
+            """select q.batch_id, q.channel_id, q.stream, b.status, b.interval_start,
+                      b.rows_received, count(*) filter (where q.released_at is null) as open,
+                      count(*) filter (where q.released_at is not null) as released,
+                      (select string_agg(distinct r->>'expectation' || coalesce(
+                                  '(' || (r->>'column') || ')', ''), ', ')
+                       from quarantine.records as q2, jsonb_array_elements(q2.reasons) as r
+                       where q2.batch_id = q.batch_id) as reasons
+               from quarantine.records as q join ops.load_batches as b using (batch_id)
+               where %(channel)s::text is null or q.channel_id = %(channel)s
+               group by q.batch_id, q.channel_id, q.stream, b.status, b.interval_start,
+                        b.rows_received
+               order by q.batch_id desc""",
+            {"channel": channel_id},
+        ).fetchall()
+
+
+def show_batch(conn: psycopg.Connection, batch_id: int, limit: int = 50) -> list[dict]:
+    with conn.cursor(row_factory=dict_row) as cur:
+        rows = cur.execute(
+            """select record_key, page_no, record_no, reasons, record, released_at,
+                      released_to, released_by
+               from quarantine.records where batch_id = %s
+               order by page_no nulls first, record_no limit %s""",
+            (batch_id, limit),
+        ).fetchall()
+    if (
+        not rows
+        and not conn.execute(
+            "select 1 from ops.load_batches where batch_id = %s", (batch_id,)
+        ).fetchone()
+    ):
+        raise LookupError(f"batch {batch_id} is not in ops.load_batches")
+    return rows
+
+
+def land_replay(conn: psycopg.Connection, spec: StreamSpec, original: int) -> int:
+    """Open a replay batch for the open quarantined rows of `original` and land them in its
+    partition, as they were received. Returns the replay's batch id."""
+    batch = ledger.get_batch(conn, original)
+    with conn.transaction():
+        row = conn.execute(
+            """insert into ops.load_batches (channel_id, stream, interval_start, interval_end,
+                   cursor_from, cursor_to, status, run_id, replay_of)
+               values (%s, %s, %s, %s, %s, %s, 'extracting', %s, %s) returning batch_id""",
+            (
+                batch.channel_id, batch.stream, batch.interval_start, batch.interval_end,
+                batch.cursor_from, batch.cursor_to, f"replay of batch {original}", original,
+            ),
+        ).fetchone()  # fmt: skip
+        replay = row[0]
+        schema.create_landing_partition(conn, spec.table, replay)
+        columns = [sql.Identifier(c) for c in spec.column_names]
+        landed = conn.execute(
+            sql.SQL("""
+            insert into {target} (batch_id, channel_id, page_no, record_no, {cols}, payload)
+            select %(replay)s, channel_id, page_no, record_no, {values}, payload
+            from quarantine.records
+            where batch_id = %(original)s and released_at is null and record is not null
+            """).format(
+                target=schema.landing_partition(spec.table, replay),
+                cols=sql.SQL(", ").join(columns),
+                values=sql.SQL(", ").join(
+                    sql.SQL("record->>{}").format(sql.Literal(c)) for c in spec.column_names
+                ),
+            ),
+            {"replay": replay, "original": original},
+        ).rowcount
+        if not landed:
+            raise LookupError(f"batch {original} has no quarantined rows left to replay")
+        ledger.set_status(conn, replay, "landed", pages=0, rows_received=landed)
+    return replay
+
+
+def unpublishable(conn: psycopg.Connection, spec: StreamSpec, batch_id: int, by: str) -> int:
+    """Accepted rows raw cannot hold (a value that does not cast to its column's type, a
+    missing required value) go back to quarantine: accepting a row cannot make "12,50" a
+    number. Returns how many."""
+    checks = []
+    for column in spec.columns:
+        name = sql.Identifier("l", column.name)
+        if column.sql_type != "text":
+            checks.append(
+                sql.SQL("not pg_input_is_valid({n}, {t})").format(
+                    n=name, t=sql.Literal(column.sql_type)
+                )
+            )
+        if not column.nullable:
+            checks.append(sql.SQL("{} is null").format(name))
+    partition = schema.landing_partition(spec.table, batch_id)
+    reason = [
+        {
+            "expectation": "value_fits_its_raw_column",
+            "column": None,
+            "severity": "row",
+            "observed": f"accepted by {by}, but a value does not fit its raw column",
+        }
+    ]
+    with conn.transaction():
+        moved = conn.execute(
+            sql.SQL("""
+            with bad as (delete from {partition} as l where {checks} returning l.*)
+            insert into quarantine.records (batch_id, channel_id, stream, record_key, page_no,
+                                            record_no, reasons, record, payload)
+            select l.batch_id, l.channel_id, %(stream)s, {key}, l.page_no, l.record_no,
+                   %(reason)s::jsonb,
+                   to_jsonb(l) - 'payload' - 'batch_id' - 'channel_id' - 'page_no'
+                               - 'record_no',
+                   l.payload
+            from bad as l""").format(
+                partition=partition,
+                checks=sql.SQL(" or ").join(checks) if checks else sql.SQL("false"),
+                key=_record_key(spec),
+            ),
+            {"stream": spec.stream, "reason": json.dumps(reason)},
+        ).rowcount
+        if moved:
+            ledger.set_status(conn, batch_id, "gated", rows_quarantined=moved)
+    return moved
+
+
+def release(conn: psycopg.Connection, original: int, replay: int, by: str) -> int:
+    """Mark the rows a replay published as released (rows its own gate quarantined again
+    stay open under the replay's batch)."""
+    return conn.execute(
+        """update quarantine.records set released_at = now(), released_to = %s, released_by = %s
+           where batch_id = %s and released_at is null and record is not null""",
+        (replay, by, original),
+    ).rowcount

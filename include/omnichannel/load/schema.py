@@ -87,6 +87,9 @@ alter table quarantine.records add column if not exists record_no integer;
 alter table quarantine.records add column if not exists record jsonb;
 alter table quarantine.records add column if not exists released_at timestamptz;
 alter table quarantine.records add column if not exists released_to bigint;
+alter table quarantine.records add column if not exists released_by text;
+-- a replay is a batch of its own that re-publishes the quarantined rows of another
+alter table ops.load_batches add column if not exists replay_of bigint;
 
 -- alert records; the alerting issue routes them (Slack, e-mail) and adds the review page.
 -- A repeat of an open alert (same fingerprint) counts on the same row.
