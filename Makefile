@@ -11,10 +11,11 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export DO_NOT_TRACK := 1
 export AIRFLOW__COSMOS__ENABLE_TELEMETRY := False
 
-.PHONY: help setup demo test test-fast lint format airflow simulator clean
+.PHONY: help setup demo dq-docs test test-fast lint format airflow simulator clean
 
 help:
 	@echo "make demo     run the pipeline through Airflow on $(DAYS) simulated days (SEED=$(SEED))"
+	@echo "make dq-docs  GX Data Docs of the latest quality-gate results (.local/dq-docs)"
 	@echo "make test     the whole test suite (real PostgreSQL, dbt, GX and Airflow DAG runs)"
 	@echo "make airflow  Airflow UI + scheduler on http://127.0.0.1:8080"
 	@echo "make simulator  the channel simulator on http://127.0.0.1:8765 (FAULTS=1 for faults)"
@@ -34,6 +35,9 @@ setup: $(STAMP)
 
 demo: setup
 	$(BIN)/omni demo --days $(DAYS) --seed $(SEED) $(if $(RESET),--reset)
+
+dq-docs: setup
+	$(BIN)/omni dq-docs
 
 test: setup
 	$(BIN)/pytest -q

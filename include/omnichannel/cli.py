@@ -187,6 +187,22 @@ def _cmd_quarantine(args) -> int:
     return 0
 
 
+def _cmd_dq_docs(args) -> int:
+    from pathlib import Path
+
+    from omnichannel import paths, runtime, warehouse
+    from omnichannel.load import schema
+    from omnichannel.quality import docs
+
+    runtime.apply()
+    out = Path(args.out) if args.out else paths.local_dir() / "dq-docs"
+    with warehouse.connect(autocommit=True) as conn:
+        schema.ensure_base(conn)
+        index = docs.build(conn, out)
+    print(f"GX Data Docs: {index}")
+    return 0
+
+
 def _cmd_extract(args) -> int:
     """Run a connector for a span of days outside Airflow, through the same library code."""
     from omnichannel import runtime
@@ -351,6 +367,12 @@ def parser() -> argparse.ArgumentParser:
     q.add_argument("--accept", action="store_true", help="replay: publish without the gate")
     q.add_argument("--by", default=os.environ.get("USER", "ops"), help="replay: who decided")
     q.set_defaults(func=_cmd_quarantine)
+
+    dd = sub.add_parser(
+        "dq-docs", help="build GX Data Docs (static HTML) from the gate's latest results"
+    )
+    dd.add_argument("--out", help="output folder (default .local/dq-docs)")
+    dd.set_defaults(func=_cmd_dq_docs)
 
     dp = sub.add_parser("dbt-parse", help="write the dbt manifest cosmos renders from")
     dp.set_defaults(func=_cmd_dbt_parse)

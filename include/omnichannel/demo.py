@@ -149,6 +149,13 @@ def summary(result: DemoResult) -> str:
         batches = conn.execute(
             "select status, count(*) from ops.load_batches group by status order by status"
         ).fetchall()
+        quality = conn.execute(
+            """select coalesce(sum(rows_received), 0), coalesce(sum(rows_published), 0),
+                      coalesce(sum(rows_quarantined), 0),
+                      count(*) filter (where rows_received
+                                       <> rows_published + coalesce(rows_quarantined, 0))
+               from ops.load_batches where status in ('published', 'held')"""
+        ).fetchone()
     lines = [
         f"KPIs {result.first_day} .. {result.last_day} (channel's local days)",
         f"{'channel':<14}{'cur':<5}{'orders':>8}{'GMV':>14}{'net revenue':>14}{'AOV':>9}",
@@ -165,13 +172,17 @@ def summary(result: DemoResult) -> str:
     lines += [
         f"check: {check}",
         "batches: " + ", ".join(f"{status} {count}" for status, count in batches),
+        f"rows: {quality[0]:,} received = {quality[1]:,} published + {quality[2]:,} "
+        f"quarantined ({'every batch adds up' if not quality[3] else f'{quality[3]} do NOT'})",
         f"took {result.seconds:.0f}s",
         "",
         "where to look:",
         '  psql "$(.venv/bin/omni warehouse url)" \\',
         "       -c 'select * from marts.mart_channel_daily_kpis order by 1, 2'",
         "  tables: raw.<kind>__<stream>, ops.load_batches, ops.dq_results, ops.schema_drift, "
-        "quarantine.records",
+        "quarantine.records, ops.alerts",
+        "  .venv/bin/omni quarantine list    # rows the quality gate held back, and why",
+        "  make dq-docs    # GX Data Docs of the latest gate results (.local/dq-docs)",
         "  make airflow    # Airflow UI on http://127.0.0.1:8080 with these DAG runs",
     ]
     return "\n".join(lines)

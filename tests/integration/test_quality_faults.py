@@ -94,3 +94,29 @@ def test_every_batch_received_is_published_or_quarantined(clean_warehouse, simul
     assert [r[0] for r in rows] == ["published"] * 3
     assert all(received == published + quarantined for _, received, published, quarantined in rows)
     assert sum(r[3] for r in rows) == 2
+
+
+def test_data_docs_show_the_latest_results(clean_warehouse, simulator, shop, tmp_path):
+    from omnichannel import warehouse
+    from omnichannel.quality import docs
+
+    run(simulator, shop, DAY - timedelta(days=1))
+    batch_id = run(simulator, shop, DAY, "bad_row", "totals_mismatch")
+    with warehouse.connect() as conn:
+        index = docs.build(conn, tmp_path)
+    assert index.exists() and f"shopify_us-orders-batch-{batch_id}" in index.read_text()
+    [page] = tmp_path.glob(f"validations/shopify__orders/*batch-{batch_id}/*/*.html")
+    assert "totals_gap" in page.read_text()
+
+
+def test_the_cli_lists_and_shows_quarantined_rows(clean_warehouse, simulator, shop, capsys):
+    from omnichannel.cli import main
+
+    batch_id = run(simulator, shop, DAY, "bad_row", "null_id")
+    assert main(["quarantine", "list"]) == 0
+    listed = capsys.readouterr().out
+    assert f"{batch_id}  shopify_us/orders" in listed
+    assert "expect_column_values_to_not_be_null(order_id)" in listed
+    assert main(["quarantine", "show", str(batch_id), "--records"]) == 0
+    shown = capsys.readouterr().out
+    assert "(page 1, record 1): open" in shown and '"order_id": null' in shown

@@ -69,6 +69,13 @@ create index if not exists dq_results_batch_idx on ops.dq_results (batch_id);
 alter table ops.dq_results add column if not exists severity text;
 alter table ops.dq_results add column if not exists element_count integer;
 alter table ops.dq_results add column if not exists seconds real;
+-- the whole GX result of each batch's validation (per-row lists left out), for Data Docs
+create table if not exists ops.dq_validations (
+    batch_id      bigint primary key references ops.load_batches (batch_id),
+    suite         text not null,
+    result        jsonb not null,
+    validated_at  timestamptz not null default now()
+);
 
 create table if not exists quarantine.records (
     batch_id        bigint not null references ops.load_batches (batch_id),

@@ -84,6 +84,7 @@ class GateResult:
     bad_rows: dict[tuple[int, int], list[dict]] = field(default_factory=dict)
     seconds: float = 0.0
     volume_band: tuple[int | None, int | None] = (None, None)  # rows expected (None: no band)
+    document: dict = field(default_factory=dict)  # the GX result, for Data Docs (trimmed)
 
     @property
     def success(self) -> bool:
@@ -271,8 +272,18 @@ def validate_frame(spec: StreamSpec, frame: pd.DataFrame, parameters: dict) -> G
         outcome.failures.append(failure)
         if level == "row":
             _mark_rows(outcome.bad_rows, failure, details.get("unexpected_index_list") or [])
+    outcome.document = _trimmed(validation.to_json_dict())
     outcome.seconds = time.perf_counter() - started
     return outcome
+
+
+def _trimmed(document: dict) -> dict:
+    """The result without per-row lists (quarantine has the rows), to keep it small."""
+    for item in document.get("results", []):
+        details = item.get("result") or {}
+        for key in ("unexpected_index_list", "unexpected_list", "unexpected_index_query"):
+            details.pop(key, None)
+    return _jsonable(document)
 
 
 def _joined(columns) -> str | None:
@@ -347,6 +358,11 @@ def record_results(conn: psycopg.Connection, batch_id: int, result: GateResult) 
         )
         for f in result.failures
     ]
+    conn.execute(
+        "insert into ops.dq_validations (batch_id, suite, result) values (%s, %s, %s) "
+        "on conflict (batch_id) do update set result = excluded.result, validated_at = now()",
+        (batch_id, result.suite, json.dumps(result.document)),
+    )
     with conn.cursor() as cur:
         cur.executemany(
             """insert into ops.dq_results (batch_id, suite, expectation, column_name, severity,
