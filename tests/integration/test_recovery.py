@@ -169,6 +169,12 @@ def test_a_429_storm_5xx_bursts_and_duplicate_pages_lose_nothing(fresh, world, c
     }
     duplicates = query("select coalesce(sum(rows_duplicate), 0) from ops.load_batches")[0][0]
     assert duplicates > 0
+    # every row received is published or quarantined, for every batch
+    unbalanced = query(
+        "select batch_id from ops.load_batches where status in ('published', 'held') "
+        "and rows_received <> rows_published + coalesce(rows_quarantined, 0)"
+    )
+    assert unbalanced == []
 
 
 def test_schema_drift_is_recorded_and_a_renamed_field_fails_the_batch(fresh, world, channels):

@@ -9,6 +9,8 @@ The frame a suite sees, per landed row:
 - for every column of another type, `<column>__typed` (the value, parsed exactly as
   publish will cast it, numbers as floats) and `<column>__unparsed` (the text when it does
   not parse, else null);
+- `version_conflict`: true when the batch holds the same version (key and cursor) of the
+  record with another content (an exact copy is not a conflict: it collapses on publish);
 - the suite's derived columns: SQL expressions in the suite's `meta.derived`, over the
   row, its typed columns and its `payload`, with the gate parameters as %(name)s.
 
@@ -187,31 +189,51 @@ def frame_query(spec: StreamSpec, batch_id: int, suite: Suite) -> sql.Composable
             value = sql.SQL("{v}::float8").format(v=value)
         elif column.sql_type == "timestamp":  # UTC without a zone (WooCommerce *_gmt)
             value = sql.SQL("{v} at time zone 'UTC'").format(v=value)
-        typed += [
+        typed.append(
             sql.SQL("case when pg_input_is_valid({n}, {k}) then {v} end as {a}").format(
                 n=name, k=kind, v=value, a=sql.Identifier(f"{column.name}__typed")
-            ),
-            sql.SQL("case when not pg_input_is_valid({n}, {k}) then {n} end as {a}").format(
-                n=name, k=kind, a=sql.Identifier(f"{column.name}__unparsed")
-            ),
-        ]
+            )
+        )
+    source = landing_partition(spec.table, batch_id)
     inner = sql.SQL("select page_no, record_no, payload, {cols}{typed} from {source}").format(
         cols=sql.SQL(", ").join(sql.Identifier(c) for c in spec.column_names),
         typed=sql.SQL("").join(sql.SQL(", ") + t for t in typed),
-        source=landing_partition(spec.table, batch_id),
+        source=source,
     )
-    outer = [sql.Identifier(c) for c in (*IDENTITY, *frame_columns(spec))]
+    # one version (key and cursor) received with two contents: compared on a narrow
+    # projection (a hash of the payload), not by sorting the whole rows
+    versioned = sql.SQL(", ").join(sql.Identifier(c) for c in _versioned(spec))
+    conflicts = sql.SQL(
+        "select page_no, record_no, min(h) over w <> max(h) over w as version_conflict "
+        "from (select page_no, record_no, {versioned}, jsonb_hash_extended(payload, 0) as h "
+        "      from {source}) as v window w as (partition by {versioned})"
+    ).format(versioned=versioned, source=source)
+    outer = [sql.Identifier(c) for c in (*IDENTITY, *spec.column_names, "version_conflict")]
+    for column in typed_columns(spec):  # parsed once: unparsed is "text but no value"
+        name = sql.Identifier(column.name)
+        value = sql.Identifier(f"{column.name}__typed")
+        outer += [
+            value,
+            sql.SQL("case when {n} is not null and {v} is null then {n} end as {a}").format(
+                n=name, v=value, a=sql.Identifier(f"{column.name}__unparsed")
+            ),
+        ]
     outer += [
         sql.SQL("({}) as {}").format(sql.SQL(expression), sql.Identifier(name))
         for name, expression in suite.derived.items()
     ]
-    return sql.SQL("select {} from ({}) as t order by page_no, record_no").format(
-        sql.SQL(", ").join(outer), inner
-    )
+    return sql.SQL(
+        "select {} from ({}) as t join ({}) as c using (page_no, record_no) "
+        "order by page_no, record_no"
+    ).format(sql.SQL(", ").join(outer), inner, conflicts)
+
+
+def _versioned(spec: StreamSpec) -> tuple[str, ...]:
+    return spec.key if spec.cursor in spec.key else (*spec.key, spec.cursor)
 
 
 def frame_columns(spec: StreamSpec) -> list[str]:
-    names = list(spec.column_names)
+    names = [*spec.column_names, "version_conflict"]
     for column in typed_columns(spec):
         names += [f"{column.name}__typed", f"{column.name}__unparsed"]
     return names
