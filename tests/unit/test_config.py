@@ -54,6 +54,13 @@ def test_second_instance_of_a_kind_is_only_yaml(tmp_path):
         ),
         (("currency: EUR", "currency: EUR\n    streams: [tiktok]"), "no stream(s) tiktok"),
         (("    base_url: http://127.0.0.1:1/shops/shop_a\n", ""), "missing required field(s)"),
+        (("EUR", "XXX"), "ISO 4217"),  # a code, but no currency
+        (("currency: EUR", "currency: EUR\n    quality: {max_bad_share: 2}"), "between 0 and 1"),
+        (("currency: EUR", "currency: EUR\n    quality: {strict: true}"), "unknown key(s)"),
+        (
+            ("currency: EUR", "currency: EUR\n    quality: {streams: {tiktok: {}}}"),
+            "quality.streams names unknown stream(s)",
+        ),
     ],
 )
 def test_invalid_config_names_the_channel_and_field(tmp_path, change, message):
@@ -66,3 +73,17 @@ def test_invalid_config_names_the_channel_and_field(tmp_path, change, message):
 def test_duplicate_channel_id_is_rejected(tmp_path):
     with pytest.raises(ConfigError, match="configured twice"):
         load_channels(write(tmp_path, VALID + VALID.split("channels:\n", 1)[1]))
+
+
+def test_quality_rules_default_and_override_per_stream(tmp_path):
+    text = VALID.replace(
+        "currency: EUR",
+        "currency: EUR\n    quality:\n      max_bad_share: 0.01\n"
+        "      streams: {orders: {freshness_hours: 12}}",
+    )
+    channel = load_channels(write(tmp_path, text)).get("shop_a")
+    orders, products = channel.quality_rules("orders"), channel.quality_rules("products")
+    assert (orders.max_bad_share, orders.freshness_hours) == (0.01, 12)
+    assert (products.max_bad_share, products.freshness_hours) == (0.01, None)
+    plain = load_channels(write(tmp_path, VALID)).get("shop_a").quality_rules("orders")
+    assert (plain.max_bad_share, plain.volume_history) == (0.05, 7)
