@@ -14,7 +14,7 @@ export AIRFLOW__COSMOS__ENABLE_TELEMETRY := False
 .PHONY: help setup demo dq-docs test test-fast lint format airflow simulator clean
 
 help:
-	@echo "make demo     run the pipeline through Airflow on $(DAYS) simulated days (SEED=$(SEED))"
+	@echo "make demo     run the pipeline through Airflow on $(DAYS) simulated days (SEED=$(SEED); FAULTS=1 for the fault profile)"
 	@echo "make dq-docs  GX Data Docs of the latest quality-gate results (.local/dq-docs)"
 	@echo "make test     the whole test suite (real PostgreSQL, dbt, GX and Airflow DAG runs)"
 	@echo "make airflow  Airflow UI + scheduler on http://127.0.0.1:8080"
@@ -34,7 +34,7 @@ setup: $(STAMP)
 	$(BIN)/omni env --migrate >/dev/null
 
 demo: setup
-	$(BIN)/omni demo --days $(DAYS) --seed $(SEED) $(if $(RESET),--reset)
+	$(BIN)/omni demo --days $(DAYS) --seed $(SEED) $(if $(RESET),--reset) $(if $(FAULTS),--faults)
 
 dq-docs: setup
 	$(BIN)/omni dq-docs
