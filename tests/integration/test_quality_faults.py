@@ -120,3 +120,24 @@ def test_the_cli_lists_and_shows_quarantined_rows(clean_warehouse, simulator, sh
     assert main(["quarantine", "show", str(batch_id), "--records"]) == 0
     shown = capsys.readouterr().out
     assert "(page 1, record 1): open" in shown and '"order_id": null' in shown
+
+
+def test_woocommerce_totals_that_do_not_add_up_are_caught(clean_warehouse, simulator, channels):
+    from tests.integration.test_channels import credentials
+
+    woo = channels.get("woo_uk")
+    batches = []
+    for day, variant in ((DAY - timedelta(days=1), None), (DAY, "totals_mismatch")):
+        interval = local_day_interval(day, woo.tz)
+        simulator.set_clock(interval.end)
+        if variant:
+            simulator.add_fault(woo.channel_id, "bad_row", variant=variant, stream="orders")
+        batch_id = extract_and_land(woo, "orders", interval, credentials(simulator, woo))
+        with contextlib.suppress(BatchHeld):
+            gate(woo, "orders", batch_id)
+        batches.append(batch_id)
+    failed = query(
+        "select batch_id, expectation, column_name from ops.dq_results "
+        "where not success and expectation <> 'suite'"
+    )
+    assert failed == [(batches[1], "expect_column_values_to_be_between", "totals_gap")]
