@@ -432,7 +432,7 @@ def volume_band(conn: psycopg.Connection, batch, rules) -> tuple[int | None, int
                                                / 3600, 1)
                from ops.load_batches
                where channel_id = %s and stream = %s and status = 'published'
-                 and batch_id <> %s
+                 and batch_id <> %s and replay_of is null  -- a replay is a handful of rows
                order by interval_start desc limit %s""",
             (batch.channel_id, batch.stream, batch.batch_id, VOLUME_WINDOW),
         )
