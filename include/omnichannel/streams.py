@@ -39,6 +39,12 @@ class StreamSpec:
     def column_names(self) -> tuple[str, ...]:
         return tuple(c.name for c in self.columns)
 
+    @property
+    def version_key(self) -> tuple[str, ...]:
+        """Columns that tell versions of a record apart: the key and the cursor (report
+        streams are keyed by their cursor, the day, already)."""
+        return self.key if self.cursor in self.key else (*self.key, self.cursor)
+
     def column(self, name: str) -> Column:
         return next(c for c in self.columns if c.name == name)
 

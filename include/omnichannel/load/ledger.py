@@ -73,6 +73,24 @@ def begin_batch(
     return row[0]
 
 
+def begin_replay(conn, original: int) -> int:
+    """A batch that re-publishes the quarantined rows of `original`: same interval and
+    window. Unlike begin_batch it supersedes nothing (an extraction of that interval may
+    be running)."""
+    row = conn.execute(
+        """insert into ops.load_batches (channel_id, stream, interval_start, interval_end,
+               cursor_from, cursor_to, status, run_id, replay_of)
+           select channel_id, stream, interval_start, interval_end, cursor_from, cursor_to,
+                  'extracting', 'replay of batch ' || batch_id, batch_id
+           from ops.load_batches where batch_id = %s
+           returning batch_id""",
+        (original,),
+    ).fetchone()
+    if row is None:
+        raise LookupError(f"batch {original} is not in ops.load_batches")
+    return row[0]
+
+
 def get_batch(conn: psycopg.Connection, batch_id: int) -> Batch:
     with conn.cursor(row_factory=class_row(Batch)) as cur:
         batch = cur.execute(

@@ -21,11 +21,6 @@ def _typed(spec: StreamSpec, name: str) -> sql.Composable:
     )
 
 
-def _versioned(spec: StreamSpec) -> tuple[str, ...]:
-    """Columns that tell versions of a record apart (report streams key on their cursor)."""
-    return spec.key if spec.cursor in spec.key else (*spec.key, spec.cursor)
-
-
 def _join(parts) -> sql.Composable:
     return sql.SQL(", ").join(parts)
 
@@ -58,7 +53,7 @@ class _Statements:
 
     def pick(self) -> sql.Composable:
         """One row per version (the last received wins), flagged when it is the latest."""
-        versioned = _versioned(self.spec)
+        versioned = self.spec.version_key
         aliases = [sql.Identifier(f"v{i}") for i in range(len(versioned))]
         key_aliases = aliases[: len(self.spec.key)]
         cursor_alias = aliases[versioned.index(self.spec.cursor)]

@@ -61,14 +61,20 @@ def quarantine_rows(
     batch stays landed and publishes."""
     with conn.transaction():
         _stage_bad_rows(conn, bad_rows)
-        moved = _to_quarantine(conn, spec, batch_id, [], every_row=False)
-        conn.execute(
-            sql.SQL("delete from {} as l using bad_rows as b "
-                    "where (l.page_no, l.record_no) = (b.page_no, b.record_no)").format(
-                schema.landing_partition(spec.table, batch_id)
-            )
-        )  # fmt: skip
-        ledger.set_status(conn, batch_id, "gated", rows_quarantined=moved)
+        return _move_bad_rows(conn, spec, batch_id)
+
+
+def _move_bad_rows(conn: psycopg.Connection, spec: StreamSpec, batch_id: int) -> int:
+    """The staged bad rows: from the landing partition to quarantine (in the caller's
+    transaction); the batch stays gated with the rest."""
+    moved = _to_quarantine(conn, spec, batch_id, [], every_row=False)
+    conn.execute(
+        sql.SQL("delete from {} as l using bad_rows as b "
+                "where (l.page_no, l.record_no) = (b.page_no, b.record_no)").format(
+            schema.landing_partition(spec.table, batch_id)
+        )
+    )  # fmt: skip
+    ledger.set_status(conn, batch_id, "gated", rows_quarantined=moved)
     return moved
 
 
@@ -170,18 +176,8 @@ def show_batch(conn: psycopg.Connection, batch_id: int, limit: int = 50) -> list
 def land_replay(conn: psycopg.Connection, spec: StreamSpec, original: int) -> int:
     """Open a replay batch for the open quarantined rows of `original` and land them in its
     partition, as they were received. Returns the replay's batch id."""
-    batch = ledger.get_batch(conn, original)
     with conn.transaction():
-        row = conn.execute(
-            """insert into ops.load_batches (channel_id, stream, interval_start, interval_end,
-                   cursor_from, cursor_to, status, run_id, replay_of)
-               values (%s, %s, %s, %s, %s, %s, 'extracting', %s, %s) returning batch_id""",
-            (
-                batch.channel_id, batch.stream, batch.interval_start, batch.interval_end,
-                batch.cursor_from, batch.cursor_to, f"replay of batch {original}", original,
-            ),
-        ).fetchone()  # fmt: skip
-        replay = row[0]
+        replay = ledger.begin_replay(conn, original)
         schema.create_landing_partition(conn, spec.table, replay)
         columns = [sql.Identifier(c) for c in spec.column_names]
         landed = conn.execute(
@@ -220,36 +216,27 @@ def unpublishable(conn: psycopg.Connection, spec: StreamSpec, batch_id: int, by:
             )
         if not column.nullable:
             checks.append(sql.SQL("{} is null").format(name))
-    partition = schema.landing_partition(spec.table, batch_id)
     reason = [
         {
             "expectation": "value_fits_its_raw_column",
             "column": None,
-            "severity": "row",
             "observed": f"accepted by {by}, but a value does not fit its raw column",
         }
     ]
     with conn.transaction():
-        moved = conn.execute(
+        conn.execute(
             sql.SQL("""
-            with bad as (delete from {partition} as l where {checks} returning l.*)
-            insert into quarantine.records (batch_id, channel_id, stream, record_key, page_no,
-                                            record_no, reasons, record, payload)
-            select l.batch_id, l.channel_id, %(stream)s, {key}, l.page_no, l.record_no,
-                   %(reason)s::jsonb,
-                   to_jsonb(l) - 'payload' - 'batch_id' - 'channel_id' - 'page_no'
-                               - 'record_no',
-                   l.payload
-            from bad as l""").format(
-                partition=partition,
+            create temp table bad_rows on commit drop as
+            select page_no, record_no, %(reason)s::jsonb as reasons from {partition} as l
+            where {checks}""").format(
+                partition=schema.landing_partition(spec.table, batch_id),
                 checks=sql.SQL(" or ").join(checks) if checks else sql.SQL("false"),
-                key=_record_key(spec),
             ),
-            {"stream": spec.stream, "reason": json.dumps(reason)},
-        ).rowcount
-        if moved:
-            ledger.set_status(conn, batch_id, "gated", rows_quarantined=moved)
-    return moved
+            {"reason": json.dumps(reason)},
+        )
+        if not conn.execute("select exists (select from bad_rows)").fetchone()[0]:
+            return 0
+        return _move_bad_rows(conn, spec, batch_id)
 
 
 def release(conn: psycopg.Connection, original: int, replay: int, by: str) -> int:

@@ -187,10 +187,7 @@ def ensure_stream_tables(conn: psycopg.Connection, spec: StreamSpec) -> None:
         for c in spec.columns
     )
     key = sql.SQL(", ").join(sql.Identifier(k) for k in ("channel_id", *spec.key))
-    versioned = ("channel_id", *spec.key)
-    if spec.cursor not in spec.key:  # report streams are keyed by their cursor (the day)
-        versioned += (spec.cursor,)
-    history_key = sql.SQL(", ").join(sql.Identifier(k) for k in versioned)
+    history_key = sql.SQL(", ").join(sql.Identifier(k) for k in ("channel_id", *spec.version_key))
     table = spec.table
     statements = [
         # one partition per batch: COPY writes a table without indexes, publish reads the

@@ -202,7 +202,7 @@ def frame_query(spec: StreamSpec, batch_id: int, suite: Suite) -> sql.Composable
     )
     # one version (key and cursor) received with two contents: compared on a narrow
     # projection (a hash of the payload), not by sorting the whole rows
-    versioned = sql.SQL(", ").join(sql.Identifier(c) for c in _versioned(spec))
+    versioned = sql.SQL(", ").join(sql.Identifier(c) for c in spec.version_key)
     conflicts = sql.SQL(
         "select page_no, record_no, min(h) over w <> max(h) over w as version_conflict "
         "from (select page_no, record_no, {versioned}, jsonb_hash_extended(payload, 0) as h "
@@ -226,10 +226,6 @@ def frame_query(spec: StreamSpec, batch_id: int, suite: Suite) -> sql.Composable
         "select {} from ({}) as t join ({}) as c using (page_no, record_no) "
         "order by page_no, record_no"
     ).format(sql.SQL(", ").join(outer), inner, conflicts)
-
-
-def _versioned(spec: StreamSpec) -> tuple[str, ...]:
-    return spec.key if spec.cursor in spec.key else (*spec.key, spec.cursor)
 
 
 def frame_columns(spec: StreamSpec) -> list[str]:
