@@ -16,7 +16,10 @@ select
     mart.order_date,
     mart.gmv,
     from_orders.gmv as orders_gmv
-from {{ ref('mart_channel_daily_kpis') }} as mart
+from (
+    select * from {{ ref('mart_channel_daily_kpis') }}
+    where orders_count > 0  -- days with traffic and no order are in the mart too
+) as mart
 full outer join from_orders
     on mart.channel_id = from_orders.channel_id and mart.order_date = from_orders.order_date
 where

@@ -64,6 +64,14 @@ def _faults(args) -> list:
     return faults + [Fault.parse(text) for text in args.fault or []]
 
 
+def _reference(args, config):
+    from pathlib import Path
+
+    from omnichannel.reference import reference_dir
+
+    return Path(args.landing) / "reference" if args.landing else reference_dir(config)
+
+
 def _landing(args, config) -> dict:
     from pathlib import Path
 
@@ -104,7 +112,12 @@ def _cmd_simulate(args) -> int:
         from omnichannel.simulator.server import SimulatorApp
 
         until = datetime.combine(args.end, datetime.min.time(), UTC)
-        app = SimulatorApp(_world(args, end=args.end), _faults(args), _landing(args, config))
+        app = SimulatorApp(
+            _world(args, end=args.end),
+            _faults(args),
+            _landing(args, config),
+            reference=_reference(args, config),
+        )
         app.now = until
         written = app.drop_files()
         print(f"{len(written)} files written for days before {args.end}")
@@ -112,7 +125,12 @@ def _cmd_simulate(args) -> int:
     started = time.monotonic()
     world = _world(args, end=world_end_for_serving(_world_spec(args).end))
     simulator = Simulator(
-        world, host=args.host, port=args.port, faults=_faults(args), landing=_landing(args, config)
+        world,
+        host=args.host,
+        port=args.port,
+        faults=_faults(args),
+        landing=_landing(args, config),
+        reference=_reference(args, config),
     ).start()
     simulator.app.drop_files()
     print(
@@ -186,6 +204,18 @@ def _cmd_quarantine(args) -> int:
         f"{published.rows_published} rows published, "
         f"{published.rows_quarantined} quarantined again"
     )
+    return 0
+
+
+def _cmd_reference(args) -> int:
+    from pathlib import Path
+
+    from omnichannel.config import load_channels
+    from omnichannel.reference import load_reference, reference_dir
+
+    folder = Path(args.path) if args.path else reference_dir(load_channels())
+    loaded = load_reference(folder)
+    print(f"{folder}: {loaded.products} products, {loaded.fx_rates} FX rates loaded")
     return 0
 
 
@@ -380,6 +410,13 @@ def parser() -> argparse.ArgumentParser:
     )
     dd.add_argument("--out", help="output folder (default .local/dq-docs)")
     dd.set_defaults(func=_cmd_dq_docs)
+
+    r = sub.add_parser(
+        "reference", help="load the product master and FX rates (products.csv, fx_rates.csv)"
+    )
+    r.add_argument("action", choices=["load"])
+    r.add_argument("--path", help="folder of the files (default: reference_path in channels.yml)")
+    r.set_defaults(func=_cmd_reference)
 
     dp = sub.add_parser("dbt-parse", help="write the dbt manifest cosmos renders from")
     dp.set_defaults(func=_cmd_dbt_parse)

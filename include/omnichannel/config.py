@@ -79,6 +79,9 @@ class ChannelConfig:
 @dataclass(frozen=True)
 class ChannelsConfig:
     channels: tuple[ChannelConfig, ...]
+    # folder of the brand's reference files: products.csv (the product master, the key to
+    # ids a channel does not share, e.g. Amazon seller SKUs) and fx_rates.csv
+    reference_path: str = ".local/landing/reference"
 
     def get(self, channel_id: str) -> ChannelConfig:
         for channel in self.channels:
@@ -105,7 +108,17 @@ def load_channels(path: Path | None = None) -> ChannelsConfig:
         if channel.channel_id in seen:
             raise ConfigError(f"{path}: channel_id {channel.channel_id!r} is configured twice")
         seen.add(channel.channel_id)
-    return ChannelsConfig(channels)
+    for channel in channels:
+        measured = channel.options.get("traffic_of")
+        if measured is not None and measured not in seen:
+            raise ConfigError(
+                f"{path}: channel {channel.channel_id!r}: options.traffic_of names "
+                f"{measured!r}, which is not a configured channel"
+            )
+    reference = (document or {}).get("reference_path", ChannelsConfig.reference_path)
+    if not isinstance(reference, str) or not reference:
+        raise ConfigError(f"{path}: reference_path must be a folder path")
+    return ChannelsConfig(channels, reference_path=reference)
 
 
 def _parse_channel(path: Path, index: int, entry: object) -> ChannelConfig:
@@ -200,7 +213,7 @@ def _rules(where: str, values: dict) -> QualityRules:
     return rules
 
 
-REQUIRED_OPTIONS = {"amazon_sp": ("marketplace_id",), "ga4": ("property_id",)}
+REQUIRED_OPTIONS = {"amazon_sp": ("marketplace_id",), "ga4": ("property_id", "traffic_of")}
 
 
 def _options(where: str, kind: str, options: object) -> dict:

@@ -19,6 +19,7 @@ from omnichannel import runtime, warehouse
 from omnichannel.channels import extracted_channels
 from omnichannel.config import ChannelConfig, ChannelsConfig, load_channels
 from omnichannel.pipeline import local_day_interval
+from omnichannel.reference import reference_dir
 from omnichannel.simulator.server import Simulator, landing_dirs, world_from_config
 from omnichannel.simulator.spec import fault_profile
 from omnichannel.simulator.truth import TruthRow, daily_truth
@@ -85,7 +86,16 @@ def run_dag(dag, logical_date: datetime | None, may_fail: bool = False) -> bool:
     return False
 
 
-WAREHOUSE_SCHEMAS = ("landing", "raw", "quarantine", "ops", "staging", "marts")
+WAREHOUSE_SCHEMAS = (
+    "landing",
+    "raw",
+    "quarantine",
+    "ops",
+    "reference",
+    "staging",
+    "intermediate",
+    "marts",
+)
 
 
 def reset_warehouse() -> None:
@@ -119,7 +129,10 @@ def run_demo(
     )
     extracted = extracted_channels(config)
     profile = fault_profile() if faults else None
-    with Simulator(world, landing=landing_dirs(config), faults=profile) as simulator:
+    reference = reference_dir(config)
+    with Simulator(
+        world, landing=landing_dirs(config), faults=profile, reference=reference
+    ) as simulator:
         os.environ.update(runtime.simulator_connections(config.channels, simulator.url))
         dags = load_dags()
         for n in range((last - first).days + 1):

@@ -190,6 +190,14 @@ def build_transform_dag(config: ChannelsConfig) -> DAG:
 
             prepare_all(config)
 
+        @task(task_id="load_reference")
+        def load_reference() -> dict:
+            """The product master and FX rates the marts map and convert with."""
+            from omnichannel.reference import load_reference, reference_dir
+
+            loaded = load_reference(reference_dir(config))
+            return {"products": loaded.products, "fx_rates": loaded.fx_rates}
+
         dbt = DbtTaskGroup(
             group_id="dbt",
             project_config=ProjectConfig(
@@ -215,7 +223,7 @@ def build_transform_dag(config: ChannelsConfig) -> DAG:
             ),
             operator_args={"install_deps": False},
         )
-        prepare_raw_tables() >> dbt
+        prepare_raw_tables() >> load_reference() >> dbt
     return dag
 
 

@@ -6,13 +6,16 @@ with shopify as (
         channel_id,
         order_id::text as order_id,
         order_date,
+        created_at,
+        email,
         currency,
         is_cancelled,
         units,
         gross_merchandise_value,
         discounts,
         subtotal as net_merchandise,  -- shops whose prices exclude tax (all configured)
-        refunds
+        refunds,
+        published_at
     from {{ ref('stg_shopify__orders') }}
 ),
 
@@ -30,25 +33,42 @@ amazon_orders as (
         channel_id,
         order_id,
         min(order_date) as order_date,
+        min(created_at) as created_at,
         min(currency) as currency,
         bool_or(is_cancelled) as is_cancelled,
         sum(units) as units,
         sum(gross_merchandise_value) as gross_merchandise_value,
         sum(discounts) as discounts,
-        sum(net_merchandise) as net_merchandise
+        sum(net_merchandise) as net_merchandise,
+        max(published_at) as published_at
     from {{ ref('stg_amazon_sp__order_items') }}
     group by channel_id, order_id
 ),
 
 amazon as (
     select
-        amazon_orders.*,
-        coalesce(amazon_refunds.refunds, 0) as refunds
+        amazon_orders.channel_id,
+        amazon_orders.order_id,
+        amazon_orders.order_date,
+        amazon_orders.created_at,
+        headers.email,
+        amazon_orders.currency,
+        amazon_orders.is_cancelled,
+        amazon_orders.units,
+        amazon_orders.gross_merchandise_value,
+        amazon_orders.discounts,
+        amazon_orders.net_merchandise,
+        coalesce(amazon_refunds.refunds, 0) as refunds,
+        greatest(amazon_orders.published_at, headers.published_at) as published_at
     from amazon_orders
     left join amazon_refunds
         on
             amazon_orders.channel_id = amazon_refunds.channel_id
             and amazon_orders.order_id = amazon_refunds.order_id
+    left join {{ ref('stg_amazon_sp__orders') }} as headers
+        on
+            amazon_orders.channel_id = headers.channel_id
+            and amazon_orders.order_id = headers.order_id
 ),
 
 woo_refunds as (
@@ -65,13 +85,16 @@ woocommerce as (
         orders.channel_id,
         orders.order_id::text as order_id,
         orders.order_date,
+        orders.created_at,
+        orders.email,
         orders.currency,
         orders.is_cancelled,
         orders.units,
         orders.gross_merchandise_value,
         orders.discounts,
         orders.net_merchandise,
-        coalesce(woo_refunds.refunds, 0) as refunds
+        coalesce(woo_refunds.refunds, 0) as refunds,
+        orders.published_at
     from {{ ref('stg_woocommerce__orders') }} as orders
     left join woo_refunds
         on orders.channel_id = woo_refunds.channel_id and orders.order_id = woo_refunds.order_id
@@ -86,15 +109,38 @@ stores as (
         channel_id,
         order_id,
         min(order_date) filter (where not is_return) as order_date,
+        min(sold_at) filter (where not is_return) as sold_at,
+        min(email) filter (where not is_return) as email,
         min(currency) as currency,
         false as is_cancelled,
         sum(units) filter (where not is_return) as units,
         sum(gross_merchandise_value) filter (where not is_return) as gross_merchandise_value,
         sum(discounts) filter (where not is_return) as discounts,
         sum(net_merchandise) filter (where not is_return) as net_merchandise,
-        coalesce(-sum(net_merchandise) filter (where is_return), 0) as refunds
+        coalesce(-sum(net_merchandise) filter (where is_return), 0) as refunds,
+        max(published_at) as published_at
     from store_lines
     group by channel_id, order_id
+),
+
+stores_utc as (
+    select
+        stores.channel_id,
+        stores.order_id,
+        stores.order_date,
+        stores.sold_at at time zone channels.timezone as created_at,
+        stores.email,
+        stores.currency,
+        stores.is_cancelled,
+        stores.units,
+        stores.gross_merchandise_value,
+        stores.discounts,
+        stores.net_merchandise,
+        stores.refunds,
+        stores.published_at
+    from stores
+    inner join {{ source('ops', 'channels') }} as channels
+        on stores.channel_id = channels.channel_id
 )
 
 select * from shopify
@@ -103,5 +149,5 @@ select * from amazon
 union all
 select * from woocommerce
 union all
-select * from stores
+select * from stores_utc
 where order_date is not null

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import psycopg
 from psycopg import sql
+from psycopg.types.json import Jsonb
 
 from omnichannel.streams import StreamSpec
 
@@ -19,6 +20,30 @@ create table if not exists ops.channels (
     timezone    text not null,
     currency    text not null,
     synced_at   timestamptz not null default now()
+);
+-- kind-specific options (dbt reads ga4's traffic_of: the channel a property measures)
+alter table ops.channels add column if not exists options jsonb not null default '{}';
+
+create schema if not exists reference;
+create table if not exists reference.products (
+    sku                text primary key,
+    title              text not null,
+    category           text,
+    brand              text,
+    barcode            text,
+    asin               text,
+    amazon_seller_sku  text,
+    unit_cost          numeric(18, 2),
+    cost_currency      text,
+    launch_date        date,
+    loaded_at          timestamptz not null default now()
+);
+create table if not exists reference.fx_rates (
+    rate_date     date not null,
+    currency      text not null,
+    usd_per_unit  numeric(18, 8) not null check (usd_per_unit > 0),
+    loaded_at     timestamptz not null default now(),
+    primary key (rate_date, currency)
 );
 
 create table if not exists ops.load_batches (
@@ -269,11 +294,17 @@ def sync_channels(conn: psycopg.Connection, channels) -> None:
     """Mirror the configured channel instances into ops.channels (dbt reads time zones here)."""
     with conn.transaction(), conn.cursor() as cur:
         cur.executemany(
-            """insert into ops.channels (channel_id, kind, timezone, currency)
-               values (%s, %s, %s, %s)
+            """insert into ops.channels (channel_id, kind, timezone, currency, options)
+               values (%s, %s, %s, %s, %s)
                on conflict (channel_id) do update set kind = excluded.kind,
-                 timezone = excluded.timezone, currency = excluded.currency, synced_at = now()
-               where (ops.channels.kind, ops.channels.timezone, ops.channels.currency)
-                     is distinct from (excluded.kind, excluded.timezone, excluded.currency)""",
-            [(c.channel_id, c.kind, c.timezone, c.currency) for c in channels],
+                 timezone = excluded.timezone, currency = excluded.currency,
+                 options = excluded.options, synced_at = now()
+               where (ops.channels.kind, ops.channels.timezone, ops.channels.currency,
+                      ops.channels.options)
+                     is distinct from (excluded.kind, excluded.timezone, excluded.currency,
+                                       excluded.options)""",
+            [
+                (c.channel_id, c.kind, c.timezone, c.currency, Jsonb(c.options))
+                for c in channels
+            ],
         )

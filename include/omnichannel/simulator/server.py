@@ -134,7 +134,9 @@ class Context:
 
 
 class SimulatorApp:
-    def __init__(self, world: World, faults: list[Fault] | None = None, landing=None):
+    def __init__(
+        self, world: World, faults: list[Fault] | None = None, landing=None, reference=None
+    ):
         from omnichannel.simulator import amazon_sp, ga4, shopify, woocommerce
 
         self.world = world
@@ -145,6 +147,7 @@ class SimulatorApp:
         self.touched: dict[int, int] = {}
         # pos_files landing folders: a dict channel_id -> folder, or one root for all
         self.landing = landing
+        self.reference = reference  # folder for the brand's reference files, or None
         self.handlers = {
             "shopify": shopify,
             "amazon_sp": amazon_sp,
@@ -165,9 +168,13 @@ class SimulatorApp:
         """Write the pos_files exports due by now into the landing folders."""
         from omnichannel.simulator import pos_files
 
-        if self.landing is None:
-            return []
         written = []
+        if self.reference is not None:
+            from omnichannel.simulator import reference
+
+            written += reference.drop(self.world, Path(self.reference), self.clock())
+        if self.landing is None:
+            return written
         for channel in self.world.channel_list:
             if channel.kind != "pos_files":
                 continue
@@ -313,8 +320,9 @@ class Simulator:
         port: int = 0,
         faults: list[Fault] | None = None,
         landing=None,
+        reference=None,
     ):
-        self.app = SimulatorApp(world, faults, landing)
+        self.app = SimulatorApp(world, faults, landing, reference)
         self.httpd = SimulatorHTTPServer((host, port), self.app)
         self.thread = threading.Thread(
             target=self.httpd.serve_forever, daemon=True, name="channel-simulator"

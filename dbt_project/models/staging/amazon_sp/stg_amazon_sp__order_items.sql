@@ -25,6 +25,7 @@ select
     coalesce(items.promotion_discount, 0) as discounts,
     coalesce(items.item_tax, 0) as tax,
     items.item_price - coalesce(items.promotion_discount, 0)
-    - coalesce(items.item_tax, 0) as net_merchandise
+    - coalesce(items.item_tax, 0) as net_merchandise,
+    items.published_at
 from items
 inner join channels on items.channel_id = channels.channel_id

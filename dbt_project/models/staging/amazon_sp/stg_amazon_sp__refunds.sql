@@ -8,5 +8,6 @@ select
     currency,
     -principal as refunded_amount,
     -coalesce(tax, 0) as refunded_tax,
-    -principal + coalesce(tax, 0) as refunded_merchandise
+    -principal + coalesce(tax, 0) as refunded_merchandise,
+    published_at
 from {{ source('amazon_sp', 'amazon_sp__refunds') }}

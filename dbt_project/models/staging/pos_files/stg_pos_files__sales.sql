@@ -16,5 +16,6 @@ select
     nullif(lower(trim(loyalty_email)), '') as email,
     unit_price * quantity as gross_merchandise_value,
     coalesce(vat_amount, 0) as tax,
-    line_total - coalesce(vat_amount, 0) as net_merchandise
+    line_total - coalesce(vat_amount, 0) as net_merchandise,
+    published_at
 from {{ source('pos_files', 'pos_files__sales') }}

@@ -32,6 +32,7 @@ select
     orders.total_price,
     orders.total_refunded,
     orders.units,
-    orders.line_items_count
+    orders.line_items_count,
+    orders.published_at
 from orders
 inner join channels on orders.channel_id = channels.channel_id

@@ -43,6 +43,7 @@ select
     (
         select sum((item ->> 'quantity')::integer)
         from jsonb_array_elements(shaped.payload -> 'line_items') as item
-    ) as units
+    ) as units,
+    shaped.published_at
 from shaped
 inner join channels on shaped.channel_id = channels.channel_id

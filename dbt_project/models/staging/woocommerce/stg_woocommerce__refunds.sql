@@ -7,5 +7,6 @@ select
     date_created_gmt at time zone 'UTC' as refunded_at,
     -quantity as units,
     -subtotal as refunded_merchandise,
-    -total_tax as refunded_tax
+    -total_tax as refunded_tax,
+    published_at
 from {{ source('woocommerce', 'woocommerce__refunds') }}

@@ -1,0 +1,43 @@
+-- Sessions per channel and local day: web sessions of the GA4 property that measures a
+-- web store, marketplace sessions from Amazon's Sales and Traffic report, store visitors
+-- from door counters.
+with web as (
+    select
+        channel_id,
+        traffic_date,
+        'ga4' as traffic_source,
+        sum(sessions)::integer as sessions,
+        sum(add_to_carts)::integer as add_to_carts,
+        max(published_at) as published_at
+    from {{ ref('stg_ga4__traffic') }}
+    group by channel_id, traffic_date
+),
+
+marketplace as (
+    select
+        channel_id,
+        traffic_date,
+        'amazon_sales_traffic' as traffic_source,
+        sessions,
+        null::integer as add_to_carts,
+        published_at
+    from {{ ref('stg_amazon_sp__sales_traffic') }}
+),
+
+stores as (
+    select
+        channel_id,
+        traffic_date,
+        'door_counter' as traffic_source,
+        sum(visitors)::integer as sessions,
+        null::integer as add_to_carts,
+        max(published_at) as published_at
+    from {{ ref('stg_pos_files__footfall') }}
+    group by channel_id, traffic_date
+)
+
+select * from web
+union all
+select * from marketplace
+union all
+select * from stores

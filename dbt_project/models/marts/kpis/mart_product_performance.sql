@@ -1,0 +1,80 @@
+-- Per SKU and channel: units, revenue, cost and margin in the reporting currency over
+-- every order line in the marts (cancelled orders excluded), the ABC class by share of
+-- the channel's net merchandise (A: the SKUs making the first 80%, B: the next 15%,
+-- C: the rest) and sell-through against the stock the channel holds now.
+with lines as (
+    select * from {{ ref('fct_order_lines') }}
+    where not is_cancelled and sku is not null
+),
+
+per_sku as (
+    select
+        channel_id,
+        sku,
+        sum(units)::integer as units,
+        count(distinct order_id)::integer as orders_count,
+        sum(gmv_reporting) as gmv_reporting,
+        sum(net_merchandise_reporting) as net_merchandise_reporting,
+        sum(cost_reporting) as cost_reporting,
+        sum(margin_reporting) as margin_reporting
+    from lines
+    group by channel_id, sku
+),
+
+ranked as (
+    select
+        per_sku.*,
+        net_merchandise_reporting
+        / nullif(sum(net_merchandise_reporting) over (partition by channel_id), 0)
+            as revenue_share,
+        sum(net_merchandise_reporting) over (
+            partition by channel_id
+            order by net_merchandise_reporting desc, sku
+            rows between unbounded preceding and 1 preceding
+        )
+        / nullif(sum(net_merchandise_reporting) over (partition by channel_id), 0)
+            as share_before
+    from per_sku
+),
+
+latest_stock as (
+    select distinct on (channel_id, location_id, sku)
+        channel_id,
+        sku,
+        on_hand
+    from {{ ref('fct_inventory_daily') }}
+    order by channel_id, location_id, sku, inventory_date desc
+),
+
+stock as (
+    select
+        channel_id,
+        sku,
+        sum(on_hand)::integer as on_hand
+    from latest_stock
+    group by channel_id, sku
+)
+
+select
+    ranked.channel_id,
+    ranked.sku,
+    ranked.units,
+    ranked.orders_count,
+    ranked.gmv_reporting::numeric(18, 2) as gmv_reporting,
+    ranked.net_merchandise_reporting::numeric(18, 2) as net_merchandise_reporting,
+    ranked.cost_reporting::numeric(18, 2) as cost_reporting,
+    ranked.margin_reporting::numeric(18, 2) as margin_reporting,
+    round(ranked.margin_reporting / nullif(ranked.net_merchandise_reporting, 0), 4)
+        ::numeric(9, 4) as margin_rate,
+    round(ranked.revenue_share, 4)::numeric(9, 4) as revenue_share,
+    case
+        when coalesce(ranked.share_before, 0) < 0.80 then 'A'
+        when ranked.share_before < 0.95 then 'B'
+        else 'C'
+    end as abc_class,
+    stock.on_hand,
+    round(ranked.units::numeric / nullif(ranked.units + stock.on_hand, 0), 4)::numeric(9, 4)
+        as sell_through,
+    '{{ var("reporting_currency") }}'::text as reporting_currency
+from ranked
+left join stock on ranked.channel_id = stock.channel_id and ranked.sku = stock.sku
