@@ -41,6 +41,10 @@ def pytest_configure(config):
     _recreate(admin_url, TEST_DATABASE)
     _ensure(admin_url, TEST_AIRFLOW_DATABASE)
     os.environ["OMNI_WAREHOUSE_URL"] = warehouse._with_database(admin_url, TEST_DATABASE)
+    # the tests' simulators write the brand's reference files here, not into the demo's
+    os.environ["OMNI_REFERENCE_PATH"] = str(
+        warehouse.local_dir() / "test-reference" / str(os.getpid())
+    )
     os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = warehouse.sqlalchemy_url(
         TEST_AIRFLOW_DATABASE
     )
@@ -72,8 +76,24 @@ def world(channels):
 def simulator(world):
     from omnichannel.simulator.server import Simulator
 
-    with Simulator(world) as sim:
+    with Simulator(world, reference=reference_path()) as sim:
         yield sim
+
+
+def reference_path():
+    from pathlib import Path
+
+    return Path(os.environ["OMNI_REFERENCE_PATH"])
+
+
+def load_world_reference(world) -> None:
+    """The brand's reference files of `world` (product master, FX rates to its last day),
+    written and loaded as the transform DAG's load_reference task does."""
+    from omnichannel.reference import load_reference
+    from omnichannel.simulator import reference
+
+    reference.drop(world, reference_path(), datetime.combine(world.dates[-1], time(12)))
+    load_reference(reference_path())
 
 
 def local_day_interval(day: date, timezone):
@@ -87,8 +107,10 @@ def reset_warehouse() -> None:
     """Drop the library tables and marts of the test database."""
     from omnichannel import warehouse
 
+    from omnichannel.demo import WAREHOUSE_SCHEMAS
+
     with warehouse.connect(autocommit=True) as conn:
-        for schema in ("landing", "raw", "quarantine", "ops", "staging", "marts"):
+        for schema in WAREHOUSE_SCHEMAS:
             conn.execute(sql.SQL("drop schema if exists {} cascade").format(sql.Identifier(schema)))
 
 

@@ -29,6 +29,10 @@ def _cmd_warehouse(args) -> int:
         return 0 if status["running"] else 3
     elif args.action == "url":
         print(warehouse.url())
+    elif args.action == "bi-url":
+        from omnichannel.bi import reader_url
+
+        print(reader_url())
     return 0
 
 
@@ -318,7 +322,7 @@ def parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
 
     w = sub.add_parser("warehouse", help="the embedded PostgreSQL (or OMNI_WAREHOUSE_URL)")
-    w.add_argument("action", choices=["start", "stop", "status", "url"])
+    w.add_argument("action", choices=["start", "stop", "status", "url", "bi-url"])
     w.set_defaults(func=_cmd_warehouse)
 
     d = sub.add_parser("demo", help="run the pipeline through Airflow on simulated days")

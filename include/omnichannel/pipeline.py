@@ -106,9 +106,12 @@ def prepare_all(config) -> None:
     """Ledger, landing and raw tables of every stream of every configured channel."""
     from omnichannel.channels import extracted_streams
 
+    from omnichannel.bi import ensure_bi_reader
+
     with warehouse.connect(autocommit=True) as conn:
         schema.ensure_base(conn)
         schema.sync_channels(conn, list(config.channels))
+        ensure_bi_reader(conn)
         for channel in config.channels:
             for stream in extracted_streams(channel):
                 schema.ensure_stream_tables(conn, stream_spec(channel.kind, stream))

@@ -14,6 +14,7 @@ fx_rates.csv  rate_date, currency, usd_per_unit
 from __future__ import annotations
 
 import csv
+import os
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -49,7 +50,9 @@ class ReferenceLoad:
 
 
 def reference_dir(config) -> Path:
-    return (paths.project_root() / config.reference_path).resolve()
+    """reference_path of channels.yml; OMNI_REFERENCE_PATH overrides it (the tests' own)."""
+    override = os.environ.get("OMNI_REFERENCE_PATH")
+    return Path(override) if override else (paths.project_root() / config.reference_path).resolve()
 
 
 def load_reference(folder: Path) -> ReferenceLoad:

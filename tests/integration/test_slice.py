@@ -25,7 +25,7 @@ from omnichannel.pipeline import (
 )
 from omnichannel.simulator.truth import daily_truth
 from omnichannel.streams import ExtractError
-from tests.conftest import local_day_interval
+from tests.conftest import load_world_reference, local_day_interval
 
 pytestmark = pytest.mark.integration
 FIRST = date(2026, 10, 1)
@@ -41,11 +41,13 @@ def run_days(simulator, shop, days: int, first: date = FIRST):
     return batches
 
 
-def dbt_build() -> None:
+def dbt_build(world, *args: str) -> None:
+    """`dbt build` (extra arguments: `args`) after loading the reference files of `world`."""
     from omnichannel.config import load_channels
     from omnichannel.pipeline import prepare_all
 
     prepare_all(load_channels())  # raw tables of channels this test does not load
+    load_world_reference(world)
     project = paths.dbt_project_dir()
     dbt = str(Path(sys.executable).with_name("dbt"))
     result = subprocess.run(
@@ -58,6 +60,7 @@ def dbt_build() -> None:
             str(project),
             "--target-path",
             str(paths.local_dir() / "dbt-test-target"),
+            *args,
         ],
         env={**os.environ, **warehouse.dbt_env()},
         capture_output=True,
@@ -83,7 +86,7 @@ def test_mart_equals_truth_to_the_cent(clean_warehouse, simulator, world, shop):
     days = 6
     batches = run_days(simulator, shop, days)
     assert all(b.status == "published" for b in batches)
-    dbt_build()
+    dbt_build(world)
     mart = {
         (r[0], r[1]): (r[2], r[3], r[4])
         for r in query(
@@ -216,7 +219,7 @@ def test_too_many_bad_rows_hold_the_batch(clean_warehouse, simulator, shop):
 
 
 def test_an_accepted_replay_publishes_a_held_batch_and_the_mart_follows(
-    clean_warehouse, simulator, shop
+    clean_warehouse, simulator, world, shop
 ):
     strict = replace(shop, quality={"*": QualityRules(max_bad_share=0.0)})
     run_days(simulator, strict, 1)
@@ -230,7 +233,7 @@ def test_an_accepted_replay_publishes_a_held_batch_and_the_mart_follows(
         gate(strict, "orders", batch_id)
     held = query("select rows_quarantined from ops.load_batches where batch_id = %s", batch_id)
     mart = "select orders_count from marts.mart_channel_daily_kpis where order_date = %s"
-    dbt_build()
+    dbt_build(world)
     before = query(mart, day)
 
     replayed = replay(strict, batch_id, accept=True, by="test-ops")
@@ -242,7 +245,7 @@ def test_an_accepted_replay_publishes_a_held_batch_and_the_mart_follows(
     assert query("select distinct released_by, released_to from quarantine.records") == [
         ("test-ops", replayed.batch_id)
     ]
-    dbt_build()
+    dbt_build(world)
     after = query(mart, day)
     assert after[0][0] > (before[0][0] if before else 0)
 
