@@ -57,7 +57,7 @@ select
     round((order_days.gmv - order_days.discounts) / nullif(order_days.orders_count, 0), 2)
         ::numeric(18, 2) as aov,
     traffic_days.sessions,
-    round(order_days.orders_count::numeric / nullif(traffic_days.sessions, 0), 4)
+    round(coalesce(order_days.orders_count, 0)::numeric / nullif(traffic_days.sessions, 0), 4)
         ::numeric(9, 4) as conversion_rate,
     coalesce(order_days.new_customers, 0) as new_customers,
     coalesce(order_days.returning_customers, 0) as returning_customers,
