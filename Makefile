@@ -11,10 +11,11 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export DO_NOT_TRACK := 1
 export AIRFLOW__COSMOS__ENABLE_TELEMETRY := False
 
-.PHONY: help setup demo dq-docs test test-fast lint format airflow simulator clean
+.PHONY: help setup demo docs dq-docs test test-fast lint format airflow simulator clean
 
 help:
 	@echo "make demo     run the pipeline through Airflow on $(DAYS) simulated days (SEED=$(SEED); FAULTS=1 for the fault profile)"
+	@echo "make docs     dbt docs of every model, column and metric (.local/dbt-docs/static_index.html)"
 	@echo "make dq-docs  GX Data Docs of the latest quality-gate results (.local/dq-docs)"
 	@echo "make test     the whole test suite (real PostgreSQL, dbt, GX and Airflow DAG runs)"
 	@echo "make airflow  Airflow UI + scheduler on http://127.0.0.1:8080"
@@ -35,6 +36,11 @@ setup: $(STAMP)
 
 demo: setup
 	$(BIN)/omni demo --days $(DAYS) --seed $(SEED) $(if $(RESET),--reset) $(if $(FAULTS),--faults)
+
+docs: setup
+	eval "$$($(BIN)/omni env)" && cd dbt_project && ../$(BIN)/dbt docs generate --quiet \
+	  --profiles-dir . --static --target-path ../.local/dbt-docs
+	@echo "dbt docs: $(CURDIR)/.local/dbt-docs/static_index.html (one file, open it in a browser)"
 
 dq-docs: setup
 	$(BIN)/omni dq-docs
