@@ -63,9 +63,7 @@ def ensure_bi_reader(conn: psycopg.Connection) -> bool:
                 "alter default privileges in schema {schema} grant select on tables to {role}",
             ):
                 conn.execute(
-                    sql.SQL(statement).format(
-                        db=sql.Identifier(database), role=role, schema=schema
-                    )
+                    sql.SQL(statement).format(db=sql.Identifier(database), role=role, schema=schema)
                 )
     except psycopg.errors.InsufficientPrivilege as exc:
         log.warning("role %s not set up (%s): create it and grant it schema marts", ROLE, exc)

@@ -104,9 +104,8 @@ def prepare(channel: ChannelConfig, stream: str) -> None:
 
 def prepare_all(config) -> None:
     """Ledger, landing and raw tables of every stream of every configured channel."""
-    from omnichannel.channels import extracted_streams
-
     from omnichannel.bi import ensure_bi_reader
+    from omnichannel.channels import extracted_streams
 
     with warehouse.connect(autocommit=True) as conn:
         schema.ensure_base(conn)

@@ -72,9 +72,7 @@ def load_reference(folder: Path) -> ReferenceLoad:
 
 def _replace(conn, table: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
     conn.execute(f"delete from reference.{table}")
-    with conn.cursor().copy(
-        f"copy reference.{table} ({', '.join(columns)}) from stdin"
-    ) as copy:
+    with conn.cursor().copy(f"copy reference.{table} ({', '.join(columns)}) from stdin") as copy:
         for row in rows:
             copy.write_row(row)
 

@@ -105,7 +105,6 @@ select
     lines.order_date,
     lines.created_at,
     lines.is_cancelled,
-    coalesce(crosswalk.sku, lines.channel_sku) as sku,
     lines.id_type,
     lines.channel_product_id,
     lines.currency,
@@ -113,7 +112,8 @@ select
     lines.gross_merchandise_value,
     lines.discounts,
     lines.net_merchandise,
-    lines.published_at
+    lines.published_at,
+    coalesce(crosswalk.sku, lines.channel_sku) as sku
 from lines
 left join crosswalk
     on

@@ -108,11 +108,11 @@ stores as (
     select
         channel_id,
         order_id,
+        false as is_cancelled,
         min(order_date) filter (where not is_return) as order_date,
         min(sold_at) filter (where not is_return) as sold_at,
         min(email) filter (where not is_return) as email,
         min(currency) as currency,
-        false as is_cancelled,
         sum(units) filter (where not is_return) as units,
         sum(gross_merchandise_value) filter (where not is_return) as gross_merchandise_value,
         sum(discounts) filter (where not is_return) as discounts,

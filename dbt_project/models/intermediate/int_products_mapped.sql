@@ -48,9 +48,10 @@ amazon as (
         ids.channel_product_id,
         master.sku
     from master
-    cross join lateral (
-        values ('seller_sku', master.amazon_seller_sku), ('asin', master.asin)
-    ) as ids (id_type, channel_product_id)
+    cross join
+        lateral (
+            values ('seller_sku', master.amazon_seller_sku), ('asin', master.asin)
+        ) as ids (id_type, channel_product_id)
     inner join channels on channels.kind = 'amazon_sp'
     where ids.channel_product_id is not null
 ),

@@ -303,8 +303,5 @@ def sync_channels(conn: psycopg.Connection, channels) -> None:
                       ops.channels.options)
                      is distinct from (excluded.kind, excluded.timezone, excluded.currency,
                                        excluded.options)""",
-            [
-                (c.channel_id, c.kind, c.timezone, c.currency, Jsonb(c.options))
-                for c in channels
-            ],
+            [(c.channel_id, c.kind, c.timezone, c.currency, Jsonb(c.options)) for c in channels],
         )

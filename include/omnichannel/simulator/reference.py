@@ -9,6 +9,7 @@ import io
 from datetime import datetime
 from pathlib import Path
 
+from omnichannel.reference import PRODUCT_COLUMNS
 from omnichannel.simulator.pos_files import _write
 from omnichannel.simulator.world import World, cents
 
@@ -30,11 +31,7 @@ def products_csv(world: World) -> bytes:
         )
         for s in range(len(cat))
     ]
-    header = (
-        "sku,title,category,brand,barcode,asin,amazon_seller_sku,unit_cost,cost_currency,"
-        "launch_date"
-    ).split(",")
-    return _csv(header, rows)
+    return _csv(PRODUCT_COLUMNS, rows)
 
 
 def fx_rates_csv(world: World, now: datetime) -> bytes:

@@ -26,5 +26,5 @@ select
     date_trunc('week', date_day)::date as week_start,
     date_trunc('month', date_day)::date as month_start,
     date_trunc('quarter', date_day)::date as quarter_start,
-    extract(year from date_day)::integer as year
+    extract(year from date_day)::integer as calendar_year
 from days

@@ -9,7 +9,7 @@ latest_rates as (
         currency,
         to_reporting
     from {{ ref('int_fx_rates_filled') }}
-    order by currency, rate_date desc
+    order by currency asc, rate_date desc
 ),
 
 listings as (

@@ -49,9 +49,9 @@ days as (
     select
         bounds.channel_id,
         bounds.location_id,
-        day::date as inventory_date
+        series_day::date as inventory_date
     from bounds
-    cross join lateral generate_series(bounds.first_day, bounds.last_day, interval '1 day') as day
+    cross join lateral generate_series(bounds.first_day, bounds.last_day, interval '1 day') as series_day
 ),
 
 pairs as (
@@ -80,7 +80,7 @@ seeds as (
     from snapshots
     cross join window_start
     where snapshots.snapshot_date < window_start.first_day
-    order by snapshots.location_id, snapshots.sku, snapshots.snapshot_date desc
+    order by snapshots.location_id asc, snapshots.sku asc, snapshots.snapshot_date desc
 ),
 
 observed as (
@@ -100,8 +100,8 @@ observed as (
 grouped as (
     select
         observed.*,
-        count(snapshot_on_hand) over (
-            partition by location_id, sku order by inventory_date
+        count(observed.snapshot_on_hand) over (
+            partition by observed.location_id, observed.sku order by observed.inventory_date
         ) as snapshot_group
     from observed
 ),
@@ -110,8 +110,8 @@ carried as (
     select
         grouped.*,
         coalesce(
-            max(snapshot_on_hand) over (partition by location_id, sku, snapshot_group),
-            seed_on_hand
+            max(grouped.snapshot_on_hand) over (partition by grouped.location_id, grouped.sku, grouped.snapshot_group),
+            grouped.seed_on_hand
         ) as on_hand_carried
     from grouped
 )

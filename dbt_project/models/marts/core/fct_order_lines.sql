@@ -13,7 +13,7 @@ with lines as (
     select * from {{ ref('int_order_lines_unioned') }}
     {% if is_incremental() %}
         where published_at > (
-            select coalesce(max(published_at), '-infinity'::timestamptz) from {{ this }}
+            select coalesce(max(published_at), '-infinity'::timestamptz) from {{ this }}  -- noqa: RF02
         ) - interval '{{ var("incremental_lookback_days") }} days'
     {% endif %}
 ),

@@ -73,7 +73,7 @@ measured as (
 rated as (
     select
         measured.*,
-        coalesce(units_sold_in_stock, 0)::numeric / nullif(in_stock_days, 0)
+        coalesce(measured.units_sold_in_stock, 0)::numeric / nullif(measured.in_stock_days, 0)
             as avg_daily_demand
     from measured
 )
@@ -92,7 +92,7 @@ select
     round(stockout_days * coalesce(avg_daily_demand, 0), 1)::numeric(12, 1)
         as estimated_lost_units,
     round(stockout_days * coalesce(avg_daily_demand, 0) * coalesce(avg_unit_revenue, 0), 2)
-        ::numeric(18, 2) as estimated_lost_sales_reporting,
+    ::numeric(18, 2) as estimated_lost_sales_reporting,
     on_hand <= 0
     or on_hand / nullif(avg_daily_demand, 0) < {{ var('stockout_risk_days') }}
         as is_stockout_risk,

@@ -55,10 +55,10 @@ select
     coalesce(order_days.refunds, 0)::numeric(18, 2) as refunds,
     coalesce(order_days.net_revenue, 0)::numeric(18, 2) as net_revenue,
     round((order_days.gmv - order_days.discounts) / nullif(order_days.orders_count, 0), 2)
-        ::numeric(18, 2) as aov,
+    ::numeric(18, 2) as aov,
     traffic_days.sessions,
     round(coalesce(order_days.orders_count, 0)::numeric / nullif(traffic_days.sessions, 0), 4)
-        ::numeric(9, 4) as conversion_rate,
+    ::numeric(9, 4) as conversion_rate,
     coalesce(order_days.new_customers, 0) as new_customers,
     coalesce(order_days.returning_customers, 0) as returning_customers,
     coalesce(order_days.anonymous_orders, 0) as anonymous_orders,

@@ -12,8 +12,8 @@ with customers as (
 orders as (
     select
         customer_key,
-        date_trunc('month', order_date)::date as order_month,
-        net_revenue_reporting
+        net_revenue_reporting,
+        date_trunc('month', order_date)::date as order_month
     from {{ ref('fct_orders') }}
     where customer_key is not null and not is_cancelled
 ),
@@ -30,7 +30,11 @@ activity as (
         sum(orders.net_revenue_reporting) as net_revenue_reporting
     from customers
     inner join orders on customers.customer_key = orders.customer_key
-    group by 1, 2, 3, 4
+    group by
+        customers.cohort_month,
+        customers.first_channel_id,
+        customers.customer_key,
+        months_since_first
 ),
 
 sizes as (
@@ -66,8 +70,8 @@ grid as (
 monthly as (
     select
         cohort_month,
-        coalesce(first_channel_id, 'all') as first_channel_id,
         months_since_first,
+        coalesce(first_channel_id, 'all') as first_channel_id,
         count(distinct customer_key) as active_customers,
         sum(net_revenue_reporting) as net_revenue_reporting
     from activity
@@ -83,7 +87,7 @@ select
     grid.cohort_customers::integer as cohort_customers,
     coalesce(monthly.active_customers, 0)::integer as active_customers,
     round(coalesce(monthly.active_customers, 0)::numeric / grid.cohort_customers, 4)
-        ::numeric(9, 4) as retention_rate,
+    ::numeric(9, 4) as retention_rate,
     coalesce(monthly.net_revenue_reporting, 0)::numeric(18, 2) as net_revenue_reporting,
     round(
         sum(coalesce(monthly.net_revenue_reporting, 0)) over (

@@ -14,9 +14,9 @@ measured as (
         customers.customer_key,
         customers.first_channel_id,
         as_of.as_of_date,
-        (as_of.as_of_date - customers.last_order_date)::integer as recency_days,
         customers.orders_count as frequency,
-        customers.net_revenue_reporting as monetary
+        customers.net_revenue_reporting as monetary,
+        (as_of.as_of_date - customers.last_order_date)::integer as recency_days
     from customers
     cross join as_of
 ),
@@ -24,9 +24,9 @@ measured as (
 scored as (
     select
         measured.*,
-        ntile(5) over (order by recency_days desc, customer_key)::integer as recency_score,
-        ntile(5) over (order by frequency, customer_key)::integer as frequency_score,
-        ntile(5) over (order by monetary, customer_key)::integer as monetary_score
+        ntile(5) over (order by measured.recency_days desc, measured.customer_key asc)::integer as recency_score,
+        ntile(5) over (order by measured.frequency, measured.customer_key)::integer as frequency_score,
+        ntile(5) over (order by measured.monetary, measured.customer_key)::integer as monetary_score
     from measured
 )
 

@@ -24,15 +24,16 @@ per_sku as (
 ranked as (
     select
         per_sku.*,
-        net_merchandise_reporting
-        / nullif(sum(net_merchandise_reporting) over (partition by channel_id), 0)
+        per_sku.net_merchandise_reporting
+        / nullif(sum(per_sku.net_merchandise_reporting) over (partition by per_sku.channel_id), 0)
             as revenue_share,
-        sum(net_merchandise_reporting) over (
-            partition by channel_id
-            order by net_merchandise_reporting desc, sku
-            rows between unbounded preceding and 1 preceding
-        )
-        / nullif(sum(net_merchandise_reporting) over (partition by channel_id), 0)
+        sum(per_sku.net_merchandise_reporting)
+            over (
+                partition by per_sku.channel_id
+                order by per_sku.net_merchandise_reporting desc, per_sku.sku asc
+                rows between unbounded preceding and 1 preceding
+            )
+        / nullif(sum(per_sku.net_merchandise_reporting) over (partition by per_sku.channel_id), 0)
             as share_before
     from per_sku
 ),
@@ -43,7 +44,7 @@ latest_stock as (
         sku,
         on_hand
     from {{ ref('fct_inventory_daily') }}
-    order by channel_id, location_id, sku, inventory_date desc
+    order by channel_id asc, location_id asc, sku asc, inventory_date desc
 ),
 
 stock as (
@@ -65,7 +66,7 @@ select
     ranked.cost_reporting::numeric(18, 2) as cost_reporting,
     ranked.margin_reporting::numeric(18, 2) as margin_reporting,
     round(ranked.margin_reporting / nullif(ranked.net_merchandise_reporting, 0), 4)
-        ::numeric(9, 4) as margin_rate,
+    ::numeric(9, 4) as margin_rate,
     round(ranked.revenue_share, 4)::numeric(9, 4) as revenue_share,
     case
         when coalesce(ranked.share_before, 0) < 0.80 then 'A'

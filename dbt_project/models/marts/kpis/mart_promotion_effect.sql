@@ -32,10 +32,10 @@ days as (
     select
         spans.channel_id,
         spans.sku,
-        day::date as order_date,
-        extract(isodow from day)::integer as weekday
+        series_day::date as order_date,
+        extract(isodow from series_day)::integer as iso_weekday
     from spans
-    cross join lateral generate_series(spans.first_day, spans.last_day, interval '1 day') as day
+    cross join lateral generate_series(spans.first_day, spans.last_day, interval '1 day') as series_day
 ),
 
 daily as (
@@ -55,12 +55,12 @@ baselines as (
     select
         channel_id,
         sku,
-        weekday,
+        iso_weekday,
         avg(units) as baseline_units,
         count(*) as baseline_days
     from daily
     where not is_promoted
-    group by channel_id, sku, weekday
+    group by channel_id, sku, iso_weekday
 ),
 
 promoted as (
@@ -76,7 +76,7 @@ promoted as (
         on
             daily.channel_id = baselines.channel_id
             and daily.sku = baselines.sku
-            and daily.weekday = baselines.weekday
+            and daily.iso_weekday = baselines.iso_weekday
     where daily.is_promoted
     group by daily.channel_id, daily.sku
 )
@@ -86,7 +86,7 @@ select
     sku,
     promoted_days,
     promoted_units,
-    round(baseline_units, 2)::numeric(12, 2) as baseline_units,
     min_baseline_days,
+    round(baseline_units, 2)::numeric(12, 2) as baseline_units,
     round(promoted_units / nullif(baseline_units, 0) - 1, 4)::numeric(12, 4) as uplift
 from promoted

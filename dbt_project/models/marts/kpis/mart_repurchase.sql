@@ -71,9 +71,9 @@ select
     customers.customers,
     customers.repeat_customers,
     customers.orders_count,
-    round(customers.repeat_customers::numeric / nullif(customers.customers, 0), 4)
-        ::numeric(9, 4) as repurchase_rate,
     intervals.avg_days_between_orders,
-    intervals.median_days_between_orders
+    intervals.median_days_between_orders,
+    round(customers.repeat_customers::numeric / nullif(customers.customers, 0), 4)
+    ::numeric(9, 4) as repurchase_rate
 from customers
 left join intervals on customers.scope = intervals.scope

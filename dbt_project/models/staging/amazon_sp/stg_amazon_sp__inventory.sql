@@ -2,7 +2,6 @@
 -- named <channel_id>_fba.
 select
     channel_id,
-    channel_id || '_fba' as location_id,
     snapshot_date,
     snapshot_at,
     seller_sku,
@@ -12,7 +11,8 @@ select
     inbound_quantity,
     reserved_quantity,
     unfulfillable_quantity,
-    total_quantity - coalesce(inbound_quantity, 0) as on_hand,
     total_quantity,
-    published_at
+    published_at,
+    channel_id || '_fba' as location_id,
+    total_quantity - coalesce(inbound_quantity, 0) as on_hand
 from {{ source('amazon_sp', 'amazon_sp__inventory') }}

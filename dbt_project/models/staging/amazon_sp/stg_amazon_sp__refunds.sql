@@ -6,8 +6,8 @@ select
     seller_sku,
     quantity as units,
     currency,
+    published_at,
     -principal as refunded_amount,
     -coalesce(tax, 0) as refunded_tax,
-    -principal + coalesce(tax, 0) as refunded_merchandise,
-    published_at
+    -principal + coalesce(tax, 0) as refunded_merchandise
 from {{ source('amazon_sp', 'amazon_sp__refunds') }}

@@ -5,8 +5,8 @@ select
     location_id as channel_location_id,
     location_name as location_id,
     inventory_item_id,
-    nullif(trim(sku), '') as sku,
     available,
     on_hand,
-    published_at
+    published_at,
+    nullif(trim(sku), '') as sku
 from {{ source('shopify', 'shopify__inventory') }}

@@ -19,8 +19,8 @@ lines as (
         orders.cancelled_at,
         orders.currency,
         orders.published_at,
-        item.value ->> 'id' as line_id,
         item.ordinality::integer as line_number,
+        item.value ->> 'id' as line_id,
         item.value ->> 'sku' as sku,
         item.value -> 'variant' ->> 'id' as variant_id,
         item.value ->> 'name' as title,
@@ -30,7 +30,8 @@ lines as (
         (item.value -> 'discountedTotalSet' -> 'shopMoney' ->> 'amount')::numeric(18, 2)
             as net_merchandise
     from orders
-    cross join lateral jsonb_array_elements(orders.payload -> 'lineItems' -> 'nodes')
+    cross join
+        lateral jsonb_array_elements(orders.payload -> 'lineItems' -> 'nodes')
         with ordinality as item (value, ordinality)
 )
 

@@ -3,8 +3,6 @@ select
     variant_id,
     product_id,
     inventory_item_id,
-    nullif(trim(sku), '') as sku,
-    nullif(trim(barcode), '') as barcode,
     title,
     vendor as brand,
     product_type as category,
@@ -12,5 +10,7 @@ select
     price,
     created_at,
     product_updated_at as updated_at,
-    published_at
+    published_at,
+    nullif(trim(sku), '') as sku,
+    nullif(trim(barcode), '') as barcode
 from {{ source('shopify', 'shopify__products') }}

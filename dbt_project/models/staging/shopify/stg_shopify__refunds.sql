@@ -24,14 +24,14 @@ select
     refund_id,
     refunded_at,
     currency,
+    refunded_amount,
+    published_at,
     (
-        select coalesce(sum((line ->> 'quantity')::integer), 0)
-        from jsonb_array_elements(refund_lines) as line
+        select coalesce(sum((refund_line ->> 'quantity')::integer), 0)
+        from jsonb_array_elements(refunds.refund_lines) as refund_line
     ) as units,
     (
-        select coalesce(sum((line -> 'subtotalSet' -> 'shopMoney' ->> 'amount')::numeric), 0)
-        from jsonb_array_elements(refund_lines) as line
-    )::numeric(18, 2) as refunded_merchandise,
-    refunded_amount,
-    published_at
+        select coalesce(sum((refund_line -> 'subtotalSet' -> 'shopMoney' ->> 'amount')::numeric), 0)
+        from jsonb_array_elements(refunds.refund_lines) as refund_line
+    )::numeric(18, 2) as refunded_merchandise
 from refunds

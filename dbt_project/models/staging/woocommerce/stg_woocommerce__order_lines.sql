@@ -16,11 +16,11 @@ lines as (
     select
         orders.channel_id,
         orders.order_id,
-        orders.date_created_gmt at time zone 'UTC' as created_at,
         orders.status,
         orders.currency,
-        coalesce(orders.prices_include_tax, false) as prices_include_tax,
         orders.published_at,
+        orders.date_created_gmt at time zone 'UTC' as created_at,
+        coalesce(orders.prices_include_tax, false) as prices_include_tax,
         item ->> 'id' as line_id,
         nullif(trim(item ->> 'sku'), '') as sku,
         item ->> 'product_id' as product_id,

@@ -4,9 +4,9 @@ select
     refund_line_id,
     order_id,
     sku,
+    published_at,
     date_created_gmt at time zone 'UTC' as refunded_at,
     -quantity as units,
     -subtotal as refunded_merchandise,
-    -total_tax as refunded_tax,
-    published_at
+    -total_tax as refunded_tax
 from {{ source('woocommerce', 'woocommerce__refunds') }}
