@@ -189,8 +189,10 @@ def main() -> None:
             count(conn, "marts.fct_order_lines"),
             count(conn, "marts.fct_inventory_daily"),
         )
-        fill(conn, args.days, args.days + 1, args.scale, args.skus, "2026-01-02")
-        edit_older_orders(conn, args.days, "2026-01-02")
+        # the next day is published a day later; the lookback (3 days) must not reach back
+        # to the first load, as it would not in production either
+        fill(conn, args.days, args.days + 1, args.scale, args.skus, "2026-01-09")
+        edit_older_orders(conn, args.days, "2026-01-09")
         conn.execute("analyze")
         daily = dbt()
         new_lines = count(conn, "marts.fct_order_lines") - lines

@@ -130,7 +130,7 @@ def test_a_second_shopify_store_is_a_yaml_entry(clean_warehouse, tmp_path, monke
         assert credentials(simulator, shops[1]).base_url.endswith("/shops/shopify_ca")
     # ops.channels knows the new store's zone and currency: the mart reports it
     monkeypatch.setattr("omnichannel.config.load_channels", lambda path=None: config)
-    dbt_build(world)
+    dbt_build(world, "--select", "+mart_channel_daily_kpis")
     mart = {
         (r[0], r[1]): r[2:]
         for r in query(

@@ -86,7 +86,7 @@ def test_mart_equals_truth_to_the_cent(clean_warehouse, simulator, world, shop):
     days = 6
     batches = run_days(simulator, shop, days)
     assert all(b.status == "published" for b in batches)
-    dbt_build(world)
+    dbt_build(world, "--select", "+mart_channel_daily_kpis")
     mart = {
         (r[0], r[1]): (r[2], r[3], r[4])
         for r in query(
@@ -233,7 +233,7 @@ def test_an_accepted_replay_publishes_a_held_batch_and_the_mart_follows(
         gate(strict, "orders", batch_id)
     held = query("select rows_quarantined from ops.load_batches where batch_id = %s", batch_id)
     mart = "select orders_count from marts.mart_channel_daily_kpis where order_date = %s"
-    dbt_build(world)
+    dbt_build(world, "--select", "+mart_channel_daily_kpis")
     before = query(mart, day)
 
     replayed = replay(strict, batch_id, accept=True, by="test-ops")
@@ -245,7 +245,7 @@ def test_an_accepted_replay_publishes_a_held_batch_and_the_mart_follows(
     assert query("select distinct released_by, released_to from quarantine.records") == [
         ("test-ops", replayed.batch_id)
     ]
-    dbt_build(world)
+    dbt_build(world, "--select", "+mart_channel_daily_kpis")
     after = query(mart, day)
     assert after[0][0] > (before[0][0] if before else 0)
 

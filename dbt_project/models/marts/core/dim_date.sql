@@ -3,12 +3,12 @@
 with bounds as (
     select
         least(
-            (select min(order_date) from {{ ref('int_orders_unioned') }}),
-            (select min(snapshot_date) from {{ ref('int_inventory_snapshots_unioned') }}),
+            (select min(order_date) from {{ ref('fct_orders') }}),
+            (select min(inventory_date) from {{ ref('fct_inventory_daily') }}),
             current_date
         ) as first_day,
         greatest(
-            (select max(order_date) from {{ ref('int_orders_unioned') }}),
+            (select max(order_date) from {{ ref('fct_orders') }}),
             current_date
         ) + 90 as last_day
 ),
