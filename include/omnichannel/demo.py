@@ -108,7 +108,12 @@ def reset_warehouse() -> None:
 
 
 def run_demo(
-    days: int, seed: int, echo=print, reset: bool = False, faults: bool = False
+    days: int,
+    seed: int,
+    echo=print,
+    reset: bool = False,
+    faults: bool = False,
+    transform: bool = True,
 ) -> DemoResult:
     """The pipeline through the real DAGs on simulated days. With `faults`, the simulator's
     fault profile (simulator.yml) is on: the gate quarantines bad rows or holds a batch,
@@ -148,8 +153,9 @@ def run_demo(
                     echo(
                         f"         {channel.channel_id} {day}: a batch held (omni quarantine list)"
                     )
-        echo("transform dbt (cosmos)")
-        run_dag(dags["transform_dbt"], None)
+        if transform:
+            echo("transform dbt (cosmos)")
+            run_dag(dags["transform_dbt"], None)
     ids = {c.channel_id for c in extracted}
     truth = [row for row in daily_truth(world, first, last) if row.channel_id in ids]
     return DemoResult(first, last, truth, read_mart(), clock.monotonic() - started, faults)

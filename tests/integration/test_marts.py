@@ -17,7 +17,7 @@ from tests.integration.test_slice import dbt_build
 
 pytestmark = pytest.mark.integration
 FIRST = date(2026, 10, 1)
-DAYS = 6
+DAYS = 5
 TRAFFIC = {"shopify_us", "amazon_de", "pos_fr"}  # woo_uk has no web analytics configured
 # the world's names of the locations that report daily stock (WooCommerce does not)
 LOCATIONS = {"wh_us": "wh_us", "fba_de": "amazon_de_fba"} | {
