@@ -19,6 +19,7 @@ It drops and rebuilds the pipeline schemas of the warehouse it points at (the de
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -35,8 +36,9 @@ from omnichannel.pipeline import prepare_all
 START = "2025-10-01"
 
 
-def fill(conn, day_from: int, day_to: int, scale: float, skus: int, published: str) -> None:
-    """Channel data of days [day_from, day_to) after START, published at `published`."""
+def fill(conn, day_from: int, day_to: int, scale: float, skus: int) -> None:
+    """Channel data of days [day_from, day_to) after START, each day published by the
+    loader at 02:00 UTC the morning after, as a daily schedule publishes it."""
     args = {
         "d0": day_from,
         "d1": day_to,
@@ -45,7 +47,7 @@ def fill(conn, day_from: int, day_to: int, scale: float, skus: int, published: s
         "amz": int(900 * scale),
         "woo": int(300 * scale),
         "pos": int(150 * scale),
-        "pub": published,
+        "pub": f"'{START}'::timestamptz + (d + 1) * interval '1 day' + interval '2 hours'",
         "START": START,
     }
     for statement in FILL:
@@ -68,7 +70,7 @@ FILL = [
                'quantity', 2, 'variant', jsonb_build_object('id', 'V' || ((n * 13) % {skus})),
                'originalUnitPriceSet', jsonb_build_object('shopMoney', jsonb_build_object('amount', (p / 2)::text)),
                'discountedTotalSet', jsonb_build_object('shopMoney', jsonb_build_object('amount', p::text)))))),
-         0, '{pub}'
+         0, {pub}
        from generate_series({d0}, {d1} - 1) d, generate_series(1, {shop}) n,
          lateral (select '{START}'::timestamptz + d * interval '1 day' + n * interval '80 seconds' as t,
                          (10 + n % 90)::numeric(18, 2) as p) v""",
@@ -76,7 +78,7 @@ FILL = [
        select 'amazon_de', '302-' || (d * 100000 + n), 'I' || (d * 100000 + n) || '-' || k, t, t,
          'Shipped', 'B0' || lpad(((n * k) % {skus})::text, 8, '0'),
          'SEL-' || lpad(((n * k) % {skus} + 1)::text, 5, '0'), null, 1, 1, p, round(p * 0.16, 2), 0, 0, 'EUR',
-         jsonb_build_object('OrderItemId', 'I' || (d * 100000 + n) || '-' || k), 0, '{pub}'
+         jsonb_build_object('OrderItemId', 'I' || (d * 100000 + n) || '-' || k), 0, {pub}
        from generate_series({d0}, {d1} - 1) d, generate_series(1, {amz}) n, generate_series(1, 2) k,
          lateral (select '{START}'::timestamptz + d * interval '1 day' + n * interval '90 seconds' as t,
                          (12 + n % 70)::numeric(18, 2) as p) v""",
@@ -90,31 +92,31 @@ FILL = [
            jsonb_build_object('id', (d * 100000 + n) * 10 + 2, 'sku', 'SKU-' || lpad(((n * 5) % {skus} + 1)::text, 5, '0'),
              'product_id', (n * 5) % {skus}, 'quantity', 1, 'subtotal', round(p / 2 - p / 12, 2)::text,
              'subtotal_tax', round(p / 12, 2)::text, 'total', round(p / 2 - p / 12, 2)::text, 'total_tax', round(p / 12, 2)::text))),
-         0, '{pub}'
+         0, {pub}
        from generate_series({d0}, {d1} - 1) d, generate_series(1, {woo}) n,
          lateral (select ('{START}'::timestamp + d * interval '1 day' + n * interval '200 seconds') as t,
                          (20 + n % 60)::numeric(18, 2) as p) v""",
     """insert into raw.pos_files__sales
        select 'pos_fr', 'R' || (d * 100000 + n), s, ('{START}'::date + d), '{START}'::timestamp + d * interval '1 day' + interval '10 hours',
          k, '400638' || lpad(((n * k) % {skus})::text, 7, '0'), null, 1, 20, 0, 20, 0.2, 3.33, 'EUR', '', null, 'f.csv',
-         '{{}}'::jsonb, 0, '{pub}'
+         '{{}}'::jsonb, 0, {pub}
        from generate_series({d0}, {d1} - 1) d, generate_series(1, {pos}) n, generate_series(1, 2) k,
          (values ('paris01'), ('lyon01')) st (s)""",
     """insert into raw.shopify__inventory
        select 'shopify_us', '{START}'::date + d, '{START}'::timestamptz + (d + 1) * interval '1 day', 'gid://loc/1', 'wh_us',
-         'II' || s, 'SKU-' || lpad((s + 1)::text, 5, '0'), (d * 7 + s) % 50, (d * 7 + s) % 50, '{{}}'::jsonb, 0, '{pub}'
+         'II' || s, 'SKU-' || lpad((s + 1)::text, 5, '0'), (d * 7 + s) % 50, (d * 7 + s) % 50, '{{}}'::jsonb, 0, {pub}
        from generate_series({d0}, {d1} - 1) d, generate_series(0, {skus} - 1) s""",
     """insert into raw.amazon_sp__inventory
        select 'amazon_de', '{START}'::date + d, '{START}'::timestamptz + (d + 1) * interval '1 day',
          'SEL-' || lpad((s + 1)::text, 5, '0'), null, null, (d * 3 + s) % 40, 0, 0, 0, (d * 3 + s) % 40, null,
-         '{{}}'::jsonb, 0, '{pub}'
+         '{{}}'::jsonb, 0, {pub}
        from generate_series({d0}, {d1} - 1) d, generate_series(0, {skus} - 1) s""",
     """insert into raw.pos_files__stock
-       select 'pos_fr', st, '{START}'::date + d, '400638' || lpad(s::text, 7, '0'), (d + s) % 20, 'f.csv', '{{}}'::jsonb, 0, '{pub}'
+       select 'pos_fr', st, '{START}'::date + d, '400638' || lpad(s::text, 7, '0'), (d + s) % 20, 'f.csv', '{{}}'::jsonb, 0, {pub}
        from generate_series({d0}, {d1} - 1) d, generate_series(0, {skus} - 1) s, (values ('paris01'), ('lyon01')) x (st)""",
     """insert into raw.ga4__traffic
        select 'ga4_shopify_us', '{START}'::timestamptz + (d + 1) * interval '1 day', '{START}'::date + d, g,
-         20000 + d, null, null, null, null, 'USD', 'America/New_York', '{{}}'::jsonb, 0, '{pub}'
+         20000 + d, null, null, null, null, 'USD', 'America/New_York', '{{}}'::jsonb, 0, {pub}
        from generate_series({d0}, {d1} - 1) d, (values ('Organic Search'), ('Direct'), ('Paid Social')) x (g)""",
 ]
 
@@ -160,6 +162,16 @@ def dbt(*args: str) -> float:
     return time.monotonic() - started
 
 
+def slowest(top: int = 8) -> str:
+    """The nodes of the last dbt run that took longest (seconds of a dbt thread)."""
+    results = paths.local_dir() / "dbt-bench-target" / "run_results.json"
+    nodes = json.loads(results.read_text())["results"]
+    nodes.sort(key=lambda node: -node["execution_time"])
+    return ", ".join(
+        f"{node['unique_id'].split('.')[-1]} {node['execution_time']:.1f}" for node in nodes[:top]
+    )
+
+
 def count(conn, table: str) -> int:
     return conn.execute(f"select count(*) from {table}").fetchone()[0]  # noqa: S608
 
@@ -180,21 +192,27 @@ def main() -> None:
             for stream in KINDS[channel.kind].STREAMS.values():
                 schema.ensure_stream_tables(conn, stream)
         products(conn, args.skus)
-        fill(conn, 0, args.days, args.scale, args.skus, "2026-01-01")
+        fill(conn, 0, args.days, args.scale, args.skus)
         conn.execute("analyze")
         fill_seconds = time.monotonic() - started
         print(f"{os.cpu_count()} cores; raw filled in {fill_seconds:.0f}s")
         full = dbt("--full-refresh")
+        print(f"full refresh, slowest: {slowest()}")
         lines, stock = (
             count(conn, "marts.fct_order_lines"),
             count(conn, "marts.fct_inventory_daily"),
         )
-        # the next day is published a day later; the lookback (3 days) must not reach back
-        # to the first load, as it would not in production either
-        fill(conn, args.days, args.days + 1, args.scale, args.skus, "2026-01-09")
-        edit_older_orders(conn, args.days, "2026-01-09")
+        # the next day, published the morning after with late edits of older orders; the
+        # incremental models re-read the publications of their lookback (3 days) too
+        fill(conn, args.days, args.days + 1, args.scale, args.skus)
+        published = conn.execute(
+            f"select ('{START}'::timestamptz + {args.days + 1} * interval '1 day'"
+            " + interval '2 hours')::text"
+        ).fetchone()[0]
+        edit_older_orders(conn, args.days, published)
         conn.execute("analyze")
         daily = dbt()
+        print(f"next day, slowest: {slowest()}")
         new_lines = count(conn, "marts.fct_order_lines") - lines
     print(f"order lines {lines:,}, stock rows {stock:,} ({args.days} days, {args.skus} SKUs)")
     print("\n| run | seconds | vs full refresh |\n| --- | ---: | ---: |")

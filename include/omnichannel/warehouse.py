@@ -236,10 +236,11 @@ def _tuning() -> str:
     max_wal_size: a million-row publish writes about 1 GB of WAL, and with the default (1 GB)
     a checkpoint starts in the middle of it and doubles its time. shared_buffers: an
     eighth of the memory (128 MB to 1 GB), so that the key index of a raw table with a few
-    million rows stays cached while a batch is merged into it."""
+    million rows stays cached while a batch is merged into it. work_mem: the marts' sorts
+    and hash aggregates over a million order lines spill to disk at the default 4 MB."""
     memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     buffers_mb = min(1024, max(128, memory // 8 // 2**20))
-    return f"-c max_wal_size=4GB -c shared_buffers={buffers_mb}MB"
+    return f"-c max_wal_size=4GB -c shared_buffers={buffers_mb}MB -c work_mem=64MB"
 
 
 def _wait_until_ready(libpq_url: str, timeout: float = 30.0) -> None:

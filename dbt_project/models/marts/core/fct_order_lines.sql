@@ -4,6 +4,7 @@
         incremental_strategy='delete+insert',
         unique_key=['channel_id', 'order_id'],
         on_schema_change='fail',
+        indexes=[{'columns': ['published_at']}, {'columns': ['channel_id', 'order_id']}],
     )
 }}
 -- One row per order line, mapped to the brand's SKU, with cost and margin. Incremental:
@@ -12,9 +13,7 @@
 with lines as (
     select * from {{ ref('int_order_lines_unioned') }}
     {% if is_incremental() %}
-        where published_at > (
-            select coalesce(max(published_at), '-infinity'::timestamptz) from {{ this }}  -- noqa: RF02
-        ) - interval '{{ var("incremental_lookback_days") }} days'
+        where published_at > {{ incremental_cutoff() }}
     {% endif %}
 ),
 

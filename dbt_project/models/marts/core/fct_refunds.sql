@@ -14,7 +14,7 @@ select
 from {{ ref('int_refunds_unioned') }} as refunds
 inner join {{ source('ops', 'channels') }} as channels
     on refunds.channel_id = channels.channel_id
-left join {{ ref('int_orders_unioned') }} as orders
+left join {{ ref('fct_orders') }} as orders
     on refunds.channel_id = orders.channel_id and refunds.order_id = orders.order_id
 left join {{ ref('int_fx_rates_filled') }} as rates
     on

@@ -30,8 +30,8 @@ sales as (
         order_date,
         sum(units) as units,
         sum(net_merchandise_reporting) as net_merchandise_reporting
-    from {{ ref('fct_order_lines') }}
-    where not is_cancelled and location_id is not null and sku is not null
+    from {{ ref('fct_sales_daily') }}
+    where location_id is not null and sku is not null
     group by location_id, sku, order_date
 ),
 

@@ -1,24 +1,21 @@
 -- Per SKU and channel: units, revenue, cost and margin in the reporting currency over
--- every order line in the marts (cancelled orders excluded), the ABC class by share of
+-- every day sold in the marts (cancelled orders excluded), the ABC class by share of
 -- the channel's net merchandise (A: the SKUs making the first 80%, B: the next 15%,
 -- C: the rest) and sell-through against the stock the channel holds now.
-with lines as (
-    select * from {{ ref('fct_order_lines') }}
-    where not is_cancelled and sku is not null
-),
-
-per_sku as (
+with per_sku as (
     select
         channel_id,
         sku,
         sum(units)::integer as units,
-        count(distinct order_id)::integer as orders_count,
+        sum(orders_count)::integer as orders_count,
         sum(gmv_reporting) as gmv_reporting,
         sum(net_merchandise_reporting) as net_merchandise_reporting,
         sum(cost_reporting) as cost_reporting,
         sum(margin_reporting) as margin_reporting
-    from lines
+    from {{ ref('fct_sales_daily') }}
+    where sku is not null
     group by channel_id, sku
+    having sum(units) > 0
 ),
 
 ranked as (

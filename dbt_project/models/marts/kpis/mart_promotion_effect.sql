@@ -2,19 +2,15 @@
 -- a discount on that channel. Its baseline is the average units of the same SKU and
 -- channel on comparable days: the same weekday, without a promotion, within the SKU's
 -- selling span. Uplift = units on promoted days / their baselines - 1.
-with lines as (
-    select * from {{ ref('fct_order_lines') }}
-    where not is_cancelled and sku is not null
-),
-
-sold as (
+with sold as (
     select
         channel_id,
         sku,
         order_date,
         sum(units) as units,
         bool_or(is_promoted) as is_promoted
-    from lines
+    from {{ ref('fct_sales_daily') }}
+    where sku is not null and units > 0
     group by channel_id, sku, order_date
 ),
 
@@ -28,57 +24,63 @@ spans as (
     group by channel_id, sku
 ),
 
-days as (
+weekdays as (
+    -- days of each weekday in the SKU's selling span, counted rather than joined day by day
     select
         spans.channel_id,
         spans.sku,
-        series_day::date as order_date,
-        extract(isodow from series_day)::integer as iso_weekday
+        extract(isodow from series_day)::integer as iso_weekday,
+        count(*) as span_days
     from spans
     cross join lateral generate_series(spans.first_day, spans.last_day, interval '1 day') as series_day
+    group by spans.channel_id, spans.sku, extract(isodow from series_day)
 ),
 
-daily as (
-    select
-        days.*,
-        coalesce(sold.units, 0) as units,
-        coalesce(sold.is_promoted, false) as is_promoted
-    from days
-    left join sold
-        on
-            days.channel_id = sold.channel_id
-            and days.sku = sold.sku
-            and days.order_date = sold.order_date
-),
-
-baselines as (
+sold_by_weekday as (
     select
         channel_id,
         sku,
-        iso_weekday,
-        avg(units) as baseline_units,
-        count(*) as baseline_days
-    from daily
-    where not is_promoted
-    group by channel_id, sku, iso_weekday
+        extract(isodow from order_date)::integer as iso_weekday,
+        count(*) filter (where is_promoted) as promoted_days,
+        coalesce(sum(units) filter (where is_promoted), 0) as promoted_units,
+        coalesce(sum(units) filter (where not is_promoted), 0) as unpromoted_units
+    from sold
+    group by channel_id, sku, extract(isodow from order_date)
+),
+
+baselines as (
+    -- a weekday's baseline: its units without a promotion over its days without one
+    -- (days without a sale count, as zeros)
+    select
+        sold_by_weekday.channel_id,
+        sold_by_weekday.sku,
+        sold_by_weekday.iso_weekday,
+        sold_by_weekday.promoted_days,
+        sold_by_weekday.promoted_units,
+        weekdays.span_days - sold_by_weekday.promoted_days as baseline_days,
+        sold_by_weekday.unpromoted_units::numeric
+        / (weekdays.span_days - sold_by_weekday.promoted_days) as baseline_units
+    from sold_by_weekday
+    inner join weekdays
+        on
+            sold_by_weekday.channel_id = weekdays.channel_id
+            and sold_by_weekday.sku = weekdays.sku
+            and sold_by_weekday.iso_weekday = weekdays.iso_weekday
+    where
+        sold_by_weekday.promoted_days > 0
+        and weekdays.span_days > sold_by_weekday.promoted_days
 ),
 
 promoted as (
     select
-        daily.channel_id,
-        daily.sku,
-        count(*)::integer as promoted_days,
-        sum(daily.units)::integer as promoted_units,
-        sum(baselines.baseline_units) as baseline_units,
-        min(baselines.baseline_days)::integer as min_baseline_days
-    from daily
-    inner join baselines
-        on
-            daily.channel_id = baselines.channel_id
-            and daily.sku = baselines.sku
-            and daily.iso_weekday = baselines.iso_weekday
-    where daily.is_promoted
-    group by daily.channel_id, daily.sku
+        channel_id,
+        sku,
+        sum(promoted_days)::integer as promoted_days,
+        sum(promoted_units)::integer as promoted_units,
+        sum(baseline_units * promoted_days) as baseline_units,
+        min(baseline_days)::integer as min_baseline_days
+    from baselines
+    group by channel_id, sku
 )
 
 select
