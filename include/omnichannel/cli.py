@@ -223,6 +223,30 @@ def _cmd_reference(args) -> int:
     return 0
 
 
+def _cmd_forecast(args) -> int:
+    from tqdm import tqdm
+
+    from omnichannel.forecast.run import run
+
+    stages = 3 if args.action == "run" else 2
+    with tqdm(total=stages, desc="forecast", unit="step", leave=False) as bar:
+
+        def progress(stage: str) -> None:
+            bar.set_description(stage)
+            bar.update(1)
+
+        summary = run(
+            horizon=args.horizon,
+            origins=args.origins,
+            write=args.action == "run",
+            progress=progress,
+        )
+    print(summary.text())
+    if args.action == "run" and summary.run_id:
+        print("next: dbt build --select tag:forecast (the forecast_demand DAG does it)")
+    return 0
+
+
 def _cmd_dq_docs(args) -> int:
     from pathlib import Path
 
@@ -421,6 +445,15 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("action", choices=["load"])
     r.add_argument("--path", help="folder of the files (default: reference_path in channels.yml)")
     r.set_defaults(func=_cmd_reference)
+
+    f = sub.add_parser(
+        "forecast",
+        help="demand forecasts per SKU × channel: run (backtest, forecast, write) or backtest",
+    )
+    f.add_argument("action", choices=["run", "backtest"])
+    f.add_argument("--horizon", type=int, default=28, help="days to forecast (default 28)")
+    f.add_argument("--origins", type=int, default=4, help="weekly backtest origins (default 4)")
+    f.set_defaults(func=_cmd_forecast)
 
     dp = sub.add_parser("dbt-parse", help="write the dbt manifest cosmos renders from")
     dp.set_defaults(func=_cmd_dbt_parse)

@@ -95,6 +95,7 @@ WAREHOUSE_SCHEMAS = (
     "staging",
     "intermediate",
     "marts",
+    "forecast",
 )
 
 
@@ -156,6 +157,8 @@ def run_demo(
         if transform:
             echo("transform dbt (cosmos)")
             run_dag(dags["transform_dbt"], None)
+            echo("forecast demand, replenishment plan")
+            run_dag(dags["forecast_demand"], None)
     ids = {c.channel_id for c in extracted}
     truth = [row for row in daily_truth(world, first, last) if row.channel_id in ids]
     return DemoResult(first, last, truth, read_mart(), clock.monotonic() - started, faults)

@@ -151,24 +151,12 @@ def _stream_tasks(channel: ChannelConfig, stream: str, windows) -> None:
         publish.expand(batch_id=gate.expand(batch_id=batches))
 
 
+# updated when transform_dbt has rebuilt the marts; the forecast DAG is scheduled on it
+MARTS_ASSET = Asset(name="marts", uri="omni://warehouse/marts", group="marts")
+
+
 def build_transform_dag(config: ChannelsConfig) -> DAG:
     """dbt (through cosmos) whenever any raw table is published."""
-    from cosmos import (
-        DbtTaskGroup,
-        ExecutionConfig,
-        ExecutionMode,
-        InvocationMode,
-        LoadMode,
-        ProfileConfig,
-        ProjectConfig,
-        RenderConfig,
-        TestBehavior,
-    )
-
-    project = paths.dbt_project_dir()
-    manifest = project / "target" / "manifest.json"
-    if not manifest.exists():
-        raise FileNotFoundError(f"{manifest} is missing: run `omni dbt-parse` (make does it)")
     assets = sorted({(c.kind, s) for c in config.channels for s in extracted_streams(c)})
     schedule = AssetAny(*(raw_asset(kind, stream) for kind, stream in assets))
     with DAG(
@@ -198,33 +186,86 @@ def build_transform_dag(config: ChannelsConfig) -> DAG:
             loaded = load_reference(reference_dir(config))
             return {"products": loaded.products, "fx_rates": loaded.fx_rates}
 
-        dbt = DbtTaskGroup(
-            group_id="dbt",
-            project_config=ProjectConfig(
-                project, manifest_path=manifest, install_dbt_deps=False, partial_parse=True
-            ),
-            profile_config=ProfileConfig(
-                profile_name=DBT_PROFILE,
-                target_name=DBT_TARGET,
-                profiles_yml_filepath=project / "profiles.yml",
-            ),
-            execution_config=ExecutionConfig(
-                execution_mode=ExecutionMode.LOCAL,
-                invocation_mode=InvocationMode.DBT_RUNNER,
-                dbt_executable_path=_dbt_executable(),
-            ),
-            # BUILD: one `dbt build` per model, so a failing test fails that model's task
-            # and no model downstream of it is published. Tests spanning several models
-            # (reconciliations) get a task of their own after all their parents.
-            render_config=RenderConfig(
-                load_method=LoadMode.DBT_MANIFEST,
-                test_behavior=TestBehavior.BUILD,
-                should_detach_multiple_parents_tests=True,
-            ),
-            operator_args={"install_deps": False},
-        )
-        prepare_raw_tables() >> load_reference() >> dbt
+        dbt = _dbt_task_group("dbt", exclude=["tag:forecast"])
+
+        @task(task_id="marts_published", outlets=[MARTS_ASSET])
+        def marts_published() -> None:
+            """Marks the marts Asset updated: the forecast DAG runs on it."""
+
+        prepare_raw_tables() >> load_reference() >> dbt >> marts_published()
     return dag
+
+
+def build_forecast_dag() -> DAG:
+    """Forecast demand when the marts are rebuilt, then the forecast marts."""
+    with DAG(
+        dag_id="forecast_demand",
+        description="demand forecasts, backtest and replenishment plan, after the marts",
+        schedule=MARTS_ASSET,
+        start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+        catchup=False,
+        max_active_runs=1,
+        default_args={**DEFAULT_ARGS, "retries": 1},
+        tags=["forecast", "dbt"],
+    ) as dag:
+
+        @task(task_id="forecast")
+        def forecast(horizon: int = 28) -> dict:
+            """Backtest, choose a model per SKU × channel, write the run's forecasts."""
+            from omnichannel.forecast.run import run
+
+            summary = run(horizon=horizon, progress=log.info)
+            log.info("%s", summary.text())
+            return {"run_id": summary.run_id, "series": summary.series}
+
+        forecast() >> _dbt_task_group("dbt", select=["tag:forecast"])
+    return dag
+
+
+def _dbt_task_group(group_id: str, select=None, exclude=None):
+    from cosmos import (
+        DbtTaskGroup,
+        ExecutionConfig,
+        ExecutionMode,
+        InvocationMode,
+        LoadMode,
+        ProfileConfig,
+        ProjectConfig,
+        RenderConfig,
+        TestBehavior,
+    )
+
+    project = paths.dbt_project_dir()
+    manifest = project / "target" / "manifest.json"
+    if not manifest.exists():
+        raise FileNotFoundError(f"{manifest} is missing: run `omni dbt-parse` (make does it)")
+    return DbtTaskGroup(
+        group_id=group_id,
+        project_config=ProjectConfig(
+            project, manifest_path=manifest, install_dbt_deps=False, partial_parse=True
+        ),
+        profile_config=ProfileConfig(
+            profile_name=DBT_PROFILE,
+            target_name=DBT_TARGET,
+            profiles_yml_filepath=project / "profiles.yml",
+        ),
+        execution_config=ExecutionConfig(
+            execution_mode=ExecutionMode.LOCAL,
+            invocation_mode=InvocationMode.DBT_RUNNER,
+            dbt_executable_path=_dbt_executable(),
+        ),
+        # BUILD: one `dbt build` per model, so a failing test fails that model's task
+        # and no model downstream of it is published. Tests spanning several models
+        # (reconciliations) get a task of their own after all their parents.
+        render_config=RenderConfig(
+            load_method=LoadMode.DBT_MANIFEST,
+            test_behavior=TestBehavior.BUILD,
+            should_detach_multiple_parents_tests=True,
+            select=select or [],
+            exclude=exclude or [],
+        ),
+        operator_args={"install_deps": False},
+    )
 
 
 def _dbt_executable() -> str:

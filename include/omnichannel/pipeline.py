@@ -103,12 +103,15 @@ def prepare(channel: ChannelConfig, stream: str) -> None:
 
 
 def prepare_all(config) -> None:
-    """Ledger, landing and raw tables of every stream of every configured channel."""
+    """Ledger, landing and raw tables of every stream of every configured channel, and the
+    forecast tables (empty until the first forecast run) the forecast marts read."""
     from omnichannel.bi import ensure_bi_reader
     from omnichannel.channels import extracted_streams
+    from omnichannel.forecast.run import ensure_tables as ensure_forecast_tables
 
     with warehouse.connect(autocommit=True) as conn:
         schema.ensure_base(conn)
+        ensure_forecast_tables(conn)
         schema.sync_channels(conn, list(config.channels))
         ensure_bi_reader(conn)
         for channel in config.channels:

@@ -68,7 +68,7 @@ def test_one_extract_dag_per_channel_instance_and_the_transform_dag(parsed, chan
 
     # channels whose kind has no connector yet are simulated but not extracted
     expected = {f"extract_{c.channel_id}" for c in extracted_channels(channels)}
-    expected |= {"transform_dbt"}
+    expected |= {"transform_dbt", "forecast_demand"}
     assert set(parsed["dags"]) == expected
 
 
@@ -114,3 +114,27 @@ def test_transform_is_scheduled_on_any_raw_asset(channels):
 
     want = {raw_asset(c.kind, s).uri for c in channels.channels for s in extracted_streams(c)}
     assert {asset.uri for asset in condition.objects} == want
+
+
+def test_the_forecast_runs_on_the_marts_the_transform_publishes(channels):
+    """transform_dbt ends by updating the marts Asset, which schedules forecast_demand;
+    the forecast marts are built by forecast_demand only, after the forecast."""
+    from omnichannel.orchestration import MARTS_ASSET, build_forecast_dag, build_transform_dag
+
+    transform = build_transform_dag(channels)
+    last = transform.get_task("marts_published")
+    assert [o.uri for o in last.outlets] == [MARTS_ASSET.uri]
+    assert not last.downstream_list and "dbt.mart_channel_daily_kpis_model_build" in {
+        t.task_id for t in last.get_flat_relatives(upstream=True)
+    }
+    assert not any("forecast" in t for t in transform.task_ids if t.startswith("dbt."))
+    forecast = build_forecast_dag()
+    assert forecast.timetable.asset_condition.uri == MARTS_ASSET.uri
+    dbt_tasks = {t for t in forecast.task_ids if t.startswith("dbt.")}
+    assert {
+        "dbt.mart_demand_forecast_model_build",
+        "dbt.mart_forecast_accuracy_model_build",
+        "dbt.mart_replenishment_plan_model_build",
+    } <= dbt_tasks
+    assert all(forecast.get_task(t) in forecast.get_task("forecast").get_flat_relatives(
+        upstream=False) for t in dbt_tasks)  # fmt: skip

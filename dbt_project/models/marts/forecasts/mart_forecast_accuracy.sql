@@ -1,0 +1,35 @@
+-- Backtest accuracy of the latest forecast run per series (SKU × channel) and model, the
+-- chosen model and the seasonal-naive baseline flagged, with the baseline's WAPE beside
+-- every row so that the improvement reads off one row.
+with scores as (
+    select * from {{ source('forecast', 'backtest_scores') }}
+    where run_id = (select max(run_id) from {{ ref('mart_demand_forecast') }})  -- noqa: RF02
+),
+
+baseline as (
+    select
+        channel_id,
+        sku,
+        wape as baseline_wape
+    from scores
+    where is_baseline
+)
+
+select
+    scores.run_id,
+    scores.channel_id,
+    scores.sku,
+    scores.model,
+    scores.is_chosen,
+    scores.is_baseline,
+    scores.demand_class,
+    scores.origins,
+    scores.actual_units,
+    scores.wape,
+    scores.mase,
+    scores.bias,
+    baseline.baseline_wape,
+    round(1 - scores.wape / nullif(baseline.baseline_wape, 0), 4)::numeric(12, 4)
+        as wape_improvement
+from scores
+left join baseline on scores.channel_id = baseline.channel_id and scores.sku = baseline.sku

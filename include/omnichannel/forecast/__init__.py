@@ -1,0 +1,1 @@
+"""Demand forecasts per SKU × channel, backtested, written for the forecast marts."""
