@@ -14,6 +14,8 @@ import psycopg
 import pytest
 from psycopg import sql
 
+from tests.receivers import receivers  # noqa: F401 - the alert receivers fixture
+
 TEST_DATABASE = "omni_test"
 TEST_AIRFLOW_DATABASE = "airflow_test"
 

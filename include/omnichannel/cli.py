@@ -247,6 +247,39 @@ def _cmd_forecast(args) -> int:
     return 0
 
 
+def _cmd_alerts(args) -> int:
+    from omnichannel import alerts, warehouse
+
+    if args.action == "deliver":
+        print(f"{alerts.deliver_pending()} messages sent")
+        return 0
+    if args.action == "digest":
+        print(f"{alerts.send_digest()} digest messages sent")
+        return 0
+    if args.action == "list":
+        with warehouse.connect() as conn:
+            statuses = alerts.OPEN if not args.all else ("open", "acknowledged", "resolved")
+            rows = alerts.list_alerts(conn, statuses)
+        for a in rows:
+            where = "/".join(x for x in (a["channel_id"], a["stream"]) if x) or a["dag_id"] or "-"
+            print(
+                f"#{a['alert_id']:<5} {a['severity']:<8} {a['kind']:<12} {where:<28} "
+                f"x{a['occurrences']:<3} {a['status']:<12} {a['message']}"
+            )
+        print(f"{len(rows)} alerts")
+        return 0
+    if args.id is None or not args.by:
+        raise SystemExit(f"omni alerts {args.action} needs an alert id and --by NAME")
+    change = alerts.acknowledge if args.action == "ack" else alerts.close
+    with warehouse.connect() as conn:
+        done = change(conn, args.id, args.by)
+        conn.commit()
+    if not done:
+        raise SystemExit(f"alert {args.id}: no such open alert")
+    print(f"alert {args.id} {'acknowledged' if args.action == 'ack' else 'resolved'} by {args.by}")
+    return 0
+
+
 def _cmd_dq_docs(args) -> int:
     from pathlib import Path
 
@@ -454,6 +487,15 @@ def parser() -> argparse.ArgumentParser:
     f.add_argument("--horizon", type=int, default=28, help="days to forecast (default 28)")
     f.add_argument("--origins", type=int, default=4, help="weekly backtest origins (default 4)")
     f.set_defaults(func=_cmd_forecast)
+
+    a = sub.add_parser(
+        "alerts", help="ops alerts: list, ack, resolve, deliver pending, send the digest"
+    )
+    a.add_argument("action", choices=["list", "ack", "resolve", "deliver", "digest"])
+    a.add_argument("id", nargs="?", type=int, help="alert id (ack, resolve)")
+    a.add_argument("--by", help="who acknowledges or resolves (ack, resolve)")
+    a.add_argument("--all", action="store_true", help="list resolved alerts too")
+    a.set_defaults(func=_cmd_alerts)
 
     dp = sub.add_parser("dbt-parse", help="write the dbt manifest cosmos renders from")
     dp.set_defaults(func=_cmd_dbt_parse)

@@ -165,7 +165,11 @@ def run_demo(
 
 
 def read_mart() -> dict[tuple[str, date], tuple[int, Decimal, Decimal]]:
+    """The daily KPIs per channel and day (empty before the first transform)."""
     with warehouse.connect() as conn:
+        [(built,)] = conn.execute("select to_regclass('marts.mart_channel_daily_kpis')")
+        if built is None:
+            return {}
         rows = conn.execute(
             "select channel_id, order_date, orders_count, gmv, net_revenue "
             "from marts.mart_channel_daily_kpis"

@@ -30,8 +30,24 @@ from omnichannel.runtime import pool_name
 
 log = logging.getLogger(__name__)
 
+
+def _on_failure(context) -> None:
+    from omnichannel.alert_sources import task_failed
+
+    task_failed(context)
+
+
+def _on_success(context) -> None:
+    from omnichannel.alert_sources import task_succeeded
+
+    task_succeeded(context)
+
+
 DEFAULT_ARGS = {
     "owner": "data-platform",
+    # a task that fails for good opens (or counts on) an alert; passing again resolves it
+    "on_failure_callback": _on_failure,
+    "on_success_callback": _on_success,
     "retries": 2,
     "retry_delay": timedelta(seconds=30),
     "retry_exponential_backoff": True,
@@ -218,7 +234,53 @@ def build_forecast_dag() -> DAG:
             log.info("%s", summary.text())
             return {"run_id": summary.run_id, "series": summary.series}
 
-        forecast() >> _dbt_task_group("dbt", select=["tag:forecast"])
+        @task(task_id="stockout_alerts")
+        def stockout_alerts() -> int:
+            """Business alerts: SKUs projected to run out within their lead time."""
+            from omnichannel.alert_sources import check_stockouts
+
+            return check_stockouts()
+
+        forecast() >> _dbt_task_group("dbt", select=["tag:forecast"]) >> stockout_alerts()
+    return dag
+
+
+def build_monitor_dag(config: ChannelsConfig) -> DAG:
+    """Hourly: stream freshness against each stream's freshness_hours; daily digest."""
+    with DAG(
+        dag_id="monitor_alerts",
+        description="freshness SLAs per channel × stream, alert delivery and the daily digest",
+        schedule="@hourly",
+        start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+        catchup=False,
+        max_active_runs=1,
+        default_args=DEFAULT_ARGS,
+        tags=["alerts", "monitoring"],
+    ) as dag:
+
+        @task(task_id="check_freshness")
+        def check_freshness() -> list[str]:
+            """Stale streams open a freshness alert; fresh ones resolve theirs."""
+            from omnichannel.alert_sources import check_freshness
+
+            return check_freshness(config)
+
+        @task(task_id="deliver_pending")
+        def deliver_pending() -> int:
+            """Announce alerts a failed delivery left behind."""
+            from omnichannel.alerts import deliver_pending
+
+            return deliver_pending()
+
+        @task(task_id="daily_digest")
+        def daily_digest(**context) -> int:
+            """Once a day (the 07:00 UTC run): the alerts still open, in one message."""
+            from omnichannel.alerts import send_digest
+
+            logical = context.get("logical_date") or pendulum.now("UTC")
+            return send_digest() if logical.hour == 7 else 0
+
+        check_freshness() >> deliver_pending() >> daily_digest()
     return dag
 
 

@@ -237,6 +237,12 @@ def gate(channel: ChannelConfig, stream: str, batch_id: int) -> quality_gate.Gat
             quarantine.hold(conn, spec, batch_id, reasons, result.bad_rows)
             quality_gate.alert(conn, channel, stream, batch_id, result, verdict, rules)
             raise BatchHeld(f"{where}: held by suite {result.suite}: {result.summary()}")
+        else:
+            # the next load passes: the stream's open data-quality alerts have cleared
+            from omnichannel.alerts import resolve
+
+            for outcome in ("hold", "quarantine", "unreadable"):
+                resolve(conn, f"dq:{outcome}:{channel.channel_id}:{stream}")
     return result
 
 

@@ -68,7 +68,7 @@ def test_one_extract_dag_per_channel_instance_and_the_transform_dag(parsed, chan
 
     # channels whose kind has no connector yet are simulated but not extracted
     expected = {f"extract_{c.channel_id}" for c in extracted_channels(channels)}
-    expected |= {"transform_dbt", "forecast_demand"}
+    expected |= {"transform_dbt", "forecast_demand", "monitor_alerts"}
     assert set(parsed["dags"]) == expected
 
 

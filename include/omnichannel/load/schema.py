@@ -150,6 +150,10 @@ create table if not exists ops.alerts (
 );
 create unique index if not exists alerts_open_fingerprint_idx
     on ops.alerts (fingerprint) where status <> 'resolved';
+-- delivery (include/config/alerts.yml): announced once, when first opened
+alter table ops.alerts add column if not exists notified_at timestamptz;
+alter table ops.alerts add column if not exists notified_to text[];
+alter table ops.alerts add column if not exists resolved_by text;
 
 create table if not exists ops.payload_fields (
     channel_id      text not null,

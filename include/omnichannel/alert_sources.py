@@ -1,0 +1,172 @@
+"""Where alerts come from, besides the quality gate: Airflow task callbacks, stream
+freshness and the replenishment plan. Each source raises an alert while its condition
+holds and resolves it when it clears, then announces what is new (alerts.deliver_pending).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+from omnichannel import alerts, warehouse
+
+log = logging.getLogger(__name__)
+
+
+def task_failed(context) -> None:
+    """on_failure_callback: a task failed for good (its retries are exhausted)."""
+    try:
+        _task_failed(context)
+    except Exception:  # a callback must never hide the task's own failure
+        log.exception("could not record the failure as an alert")
+    alerts.deliver_pending()
+
+
+def _task_failed(context) -> None:
+    from omnichannel.pipeline import BatchHeld
+    from omnichannel.streams import ExtractError
+
+    ti = context["ti"]
+    exc = context.get("exception")
+    channel_id, stream = _channel_stream(ti.dag_id, ti.task_id)
+    recorded = None
+    if isinstance(exc, BatchHeld):
+        recorded = f"dq:hold:{channel_id}:{stream}"
+    elif isinstance(exc, ExtractError) and exc.received is not None:
+        recorded = f"dq:unreadable:{channel_id}:{stream}"
+    with warehouse.connect() as conn:
+        if recorded and alerts.attach_run(conn, recorded, ti.dag_id, ti.task_id, ti.run_id):
+            # one failure, one alert: the data-quality alert already says what went wrong
+            conn.commit()
+            return
+        alerts.raise_alert(
+            conn,
+            alerts.Alert(
+                kind="pipeline",
+                severity="critical",
+                fingerprint=f"pipeline:{ti.dag_id}:{ti.task_id}",
+                message=f"task {ti.dag_id}.{ti.task_id} failed: "
+                f"{type(exc).__name__ if exc else 'error'}: {exc}"[:1000],
+                channel_id=channel_id,
+                stream=stream,
+                dag_id=ti.dag_id,
+                task_id=ti.task_id,
+                run_id=ti.run_id,
+                details={
+                    "try_number": getattr(ti, "try_number", None),
+                    "map_index": getattr(ti, "map_index", None),
+                    "logical_date": str(context.get("logical_date")),
+                },
+            ),
+        )
+        conn.commit()
+
+
+def task_succeeded(context) -> None:
+    """on_success_callback: the task that had failed now passes; its alert is resolved."""
+    ti = context["ti"]
+    try:
+        with warehouse.connect() as conn:
+            alerts.resolve(conn, f"pipeline:{ti.dag_id}:{ti.task_id}")
+            conn.commit()
+    except Exception:
+        log.exception("could not resolve the task's alert")
+
+
+def _channel_stream(dag_id: str, task_id: str) -> tuple[str | None, str | None]:
+    if not dag_id.startswith("extract_"):
+        return None, None
+    stream = task_id.split(".")[0] if "." in task_id else None
+    return dag_id.removeprefix("extract_"), stream
+
+
+def check_freshness(config, now: datetime | None = None) -> list[str]:
+    """A stream with `freshness_hours` whose latest published batch is older than that is
+    stale: one freshness alert per channel × stream, resolved once data arrives again.
+    Returns the stale channel/stream names."""
+    from omnichannel.channels import extracted_streams
+
+    now = now or datetime.now(UTC)
+    stale = []
+    with warehouse.connect() as conn:
+        latest = dict(
+            ((channel, stream), at)
+            for channel, stream, at in conn.execute(
+                """select channel_id, stream, max(finished_at) from ops.load_batches
+                   where status = 'published' group by channel_id, stream"""
+            ).fetchall()
+        )
+        for channel in config.channels:
+            for stream in extracted_streams(channel):
+                hours = channel.quality_rules(stream).freshness_hours
+                if not hours:
+                    continue
+                fingerprint = f"freshness:{channel.channel_id}:{stream}"
+                last = latest.get((channel.channel_id, stream))
+                age = (now - last).total_seconds() / 3600 if last else None
+                if age is not None and age <= hours:
+                    alerts.resolve(conn, fingerprint)
+                    continue
+                stale.append(f"{channel.channel_id}/{stream}")
+                since = f"{age:.1f} hours ago" if last else "never"
+                alerts.raise_alert(
+                    conn,
+                    alerts.Alert(
+                        kind="freshness",
+                        severity="critical",
+                        fingerprint=fingerprint,
+                        message=f"{channel.channel_id}/{stream}: no data published for more "
+                        f"than {hours} hours (last {since})",
+                        channel_id=channel.channel_id,
+                        stream=stream,
+                        details={"freshness_hours": hours, "last_published": str(last)},
+                    ),
+                )
+        conn.commit()
+    alerts.deliver_pending()
+    return stale
+
+
+def check_stockouts() -> int:
+    """A SKU projected to run out at a location before an order placed today arrives
+    (marts.mart_replenishment_plan): one business alert per SKU × location, resolved when
+    the plan no longer projects it. Returns the number at risk."""
+    with warehouse.connect() as conn:
+        exists = conn.execute("select to_regclass('marts.mart_replenishment_plan')").fetchone()
+        if exists[0] is None:
+            return 0
+        at_risk = conn.execute(
+            """select location_id, sku, on_hand, projected_stockout_date, lead_time_days,
+                      suggested_order_quantity
+               from marts.mart_replenishment_plan where stockout_within_lead_time"""
+        ).fetchall()
+        current = set()
+        for location, sku, on_hand, day, lead, order in at_risk:
+            fingerprint = f"stockout:{location}:{sku}"
+            current.add(fingerprint)
+            alerts.raise_alert(
+                conn,
+                alerts.Alert(
+                    kind="business",
+                    severity="warning",
+                    fingerprint=fingerprint,
+                    message=f"{sku} at {location}: projected to run out on {day}, within "
+                    f"the {lead}-day lead time ({on_hand} on hand; order {order})",
+                    details={
+                        "location_id": location,
+                        "sku": sku,
+                        "on_hand": on_hand,
+                        "projected_stockout_date": str(day),
+                        "suggested_order_quantity": order,
+                    },
+                ),
+            )
+        for (fingerprint,) in conn.execute(
+            "select fingerprint from ops.alerts where status <> 'resolved'"
+            " and fingerprint like 'stockout:%%'"
+        ).fetchall():
+            if fingerprint not in current:
+                alerts.resolve(conn, fingerprint)
+        conn.commit()
+    alerts.deliver_pending()
+    return len(at_risk)

@@ -1,0 +1,85 @@
+"""Alerts from real DAG runs: a task that fails for good opens exactly one alert and sends
+one message to each route; failing again counts on it silently; passing resolves it."""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from types import SimpleNamespace
+
+import pytest
+
+from omnichannel import alerts, runtime
+from omnichannel.demo import load_dags, local_midnight
+from tests.integration.test_slice import query
+
+pytestmark = pytest.mark.dags
+
+ROUTES = alerts.AlertsConfig(
+    routes=(
+        alerts.Route("ops_slack", min_severity="warning", slack="slack_ops"),
+        alerts.Route(
+            "ops_email", min_severity="warning", email="smtp_ops", recipients=("ops@example.com",)
+        ),
+    )
+)
+
+
+@pytest.fixture
+def routed(monkeypatch):
+    monkeypatch.setattr(alerts, "load_config", lambda path=None: ROUTES)
+
+
+def test_an_extract_task_failing_for_good_alerts_once_and_recovers(
+    clean_warehouse, channels, world, receivers, routed
+):
+    from omnichannel.simulator.server import Simulator
+
+    runtime.migrate_airflow_db()
+    runtime.dbt_parse()
+    shop = channels.get("shopify_us")
+    dag = load_dags()[f"extract_{shop.channel_id}"]
+    for task in dag.tasks:
+        task.retries = 0  # the fault is permanent here; retrying only takes time
+    end = local_midnight(shop.start_date + timedelta(days=2), shop)
+    with Simulator(world) as simulator:
+        os.environ.update(runtime.simulator_connections([shop], simulator.url))
+        simulator.set_clock(end)
+        simulator.add_fault(shop.channel_id, "malformed_page", page=2, stream="orders")
+        assert str(dag.test(logical_date=end).state).endswith("failed")
+        rows = query("select kind, occurrences, status, dag_id, task_id, run_id from ops.alerts")
+        assert len(rows) == 1  # one failure, one alert (with the run that failed)
+        kind, occurrences, status, dag_id, task_id, run_id = rows[0]
+        assert (kind, occurrences, status) == ("data_quality", 1, "open")
+        assert (dag_id, task_id) == (dag.dag_id, "orders.extract_and_land") and run_id
+        assert len(receivers.slack) == 1 and len(receivers.mail) == 1
+        assert "page 2: malformed page" in receivers.slack[0]["text"]
+
+        assert str(dag.test(logical_date=end).state).endswith("failed")
+        assert query("select occurrences, status from ops.alerts") == [(2, "open")]
+        assert len(receivers.slack) == 1 and len(receivers.mail) == 1
+
+        simulator.clear_faults()
+        assert str(dag.test(logical_date=end).state).endswith("success")
+    assert query("select occurrences, status from ops.alerts") == [(2, "resolved")]
+    assert len(receivers.slack) == 1
+
+
+def test_any_other_task_failure_is_a_pipeline_alert_resolved_by_success(
+    clean_warehouse, config, receivers, routed
+):
+    from omnichannel.alert_sources import task_failed, task_succeeded
+    from omnichannel.pipeline import prepare_all
+
+    prepare_all(config)
+    ti = SimpleNamespace(dag_id="transform_dbt", task_id="dbt.fct_orders_model_build",
+                         run_id="scheduled__2026-10-02", try_number=3, map_index=-1)  # fmt: skip
+    context = {"ti": ti, "exception": RuntimeError("relation raw.shopify__orders is locked")}
+    task_failed(context)
+    task_failed(context)
+    rows = query("select kind, severity, occurrences, status, message from ops.alerts")
+    assert [r[:4] for r in rows] == [("pipeline", "critical", 2, "open")]
+    assert "transform_dbt.dbt.fct_orders_model_build failed: RuntimeError" in rows[0][4]
+    assert len(receivers.slack) == 1 and len(receivers.mail) == 1
+    task_succeeded({"ti": ti})
+    assert query("select status from ops.alerts") == [("resolved",)]
