@@ -14,7 +14,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from tests.receivers import receivers  # noqa: F401 - the alert receivers fixture
+from tests.receivers import receivers, routed  # noqa: F401 - alert receivers fixtures
 
 TEST_DATABASE = "omni_test"
 TEST_AIRFLOW_DATABASE = "airflow_test"

@@ -85,3 +85,30 @@ def receivers(monkeypatch):
     yield got
     smtp.stop()
     http.shutdown()
+
+
+def _routes():
+    from omnichannel import alerts
+
+    return alerts.AlertsConfig(
+        routes=(
+            alerts.Route("ops_slack", min_severity="warning", slack="slack_ops"),
+            alerts.Route(
+                "ops_email",
+                min_severity="warning",
+                email="smtp_ops",
+                recipients=("ops@example.com",),
+            ),
+        ),
+        digest=alerts.Route("digest", slack="slack_ops"),
+    )
+
+
+@pytest.fixture
+def routed(monkeypatch):
+    """Alerts go to the receivers: one Slack route and one e-mail route, from warning up."""
+    from omnichannel import alerts
+
+    routes = _routes()
+    monkeypatch.setattr(alerts, "load_config", lambda path=None: routes)
+    return routes

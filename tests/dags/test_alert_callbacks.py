@@ -9,25 +9,11 @@ from types import SimpleNamespace
 
 import pytest
 
-from omnichannel import alerts, runtime
+from omnichannel import runtime
 from omnichannel.demo import load_dags, local_midnight
 from tests.integration.test_slice import query
 
 pytestmark = pytest.mark.dags
-
-ROUTES = alerts.AlertsConfig(
-    routes=(
-        alerts.Route("ops_slack", min_severity="warning", slack="slack_ops"),
-        alerts.Route(
-            "ops_email", min_severity="warning", email="smtp_ops", recipients=("ops@example.com",)
-        ),
-    )
-)
-
-
-@pytest.fixture
-def routed(monkeypatch):
-    monkeypatch.setattr(alerts, "load_config", lambda path=None: ROUTES)
 
 
 def test_an_extract_task_failing_for_good_alerts_once_and_recovers(

@@ -16,21 +16,6 @@ from tests.integration.test_slice import query
 
 pytestmark = pytest.mark.integration
 
-ROUTES = alerts.AlertsConfig(
-    routes=(
-        alerts.Route("ops_slack", min_severity="warning", slack="slack_ops"),
-        alerts.Route(
-            "ops_email", min_severity="warning", email="smtp_ops", recipients=("ops@example.com",)
-        ),
-    ),
-    digest=alerts.Route("digest", slack="slack_ops"),
-)
-
-
-@pytest.fixture
-def routed(monkeypatch):
-    monkeypatch.setattr(alerts, "load_config", lambda path=None: ROUTES)
-
 
 def one_open(fingerprint: str):
     return query(
