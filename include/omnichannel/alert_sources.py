@@ -170,3 +170,77 @@ def check_stockouts() -> int:
         conn.commit()
     alerts.deliver_pending()
     return len(at_risk)
+
+
+# the seasonal band of a channel's daily GMV: the same weekday over the last 8 weeks
+BAND_WEEKS = 8
+BAND_MIN_DAYS = 4
+BAND_MADS = 3.0  # median ± 3 scaled median absolute deviations ...
+BAND_FLOOR = 0.25  # ... but never narrower than ±25% of the median
+
+
+def check_gmv_band() -> list[str]:
+    """Each channel's latest day of GMV (mart_channel_daily_kpis, in its own currency)
+    against the seasonal band of the same weekday over the previous 8 weeks: outside it,
+    a business alert per channel, resolved when a later day is inside again. Returns the
+    channels outside their band."""
+    import statistics
+    from datetime import timedelta
+
+    with warehouse.connect() as conn:
+        exists = conn.execute("select to_regclass('marts.mart_channel_daily_kpis')").fetchone()
+        if exists[0] is None:
+            return []
+        rows = conn.execute(
+            """select channel_id, order_date, gmv, currency from marts.mart_channel_daily_kpis
+               where order_date > (select max(order_date) from marts.mart_channel_daily_kpis)
+                     - %s""",
+            (7 * BAND_WEEKS + 7,),
+        ).fetchall()
+        by_channel: dict[str, dict] = {}
+        for channel, day, gmv, currency in rows:
+            by_channel.setdefault(channel, {})[day] = (gmv, currency)
+        outside = []
+        for channel, days in sorted(by_channel.items()):
+            latest = max(days)
+            gmv, currency = days[latest]
+            same_weekday = [
+                float(days[d][0])
+                for w in range(1, BAND_WEEKS + 1)
+                if (d := latest - timedelta(weeks=w)) in days
+            ]
+            fingerprint = f"gmv_band:{channel}"
+            if len(same_weekday) < BAND_MIN_DAYS:
+                continue
+            median = statistics.median(same_weekday)
+            mad = statistics.median(abs(x - median) for x in same_weekday)
+            half = max(BAND_MADS * 1.4826 * mad, BAND_FLOOR * abs(median))
+            low, high = median - half, median + half
+            if low <= float(gmv) <= high:
+                alerts.resolve(conn, fingerprint)
+                continue
+            outside.append(channel)
+            direction = "below" if float(gmv) < low else "above"
+            alerts.raise_alert(
+                conn,
+                alerts.Alert(
+                    kind="business",
+                    severity="warning",
+                    fingerprint=fingerprint,
+                    message=f"{channel}: GMV {gmv} {currency} on {latest} is {direction} its "
+                    f"band {low:.2f}-{high:.2f} (same weekday, last {len(same_weekday)} weeks)",
+                    channel_id=channel,
+                    details={
+                        "order_date": str(latest),
+                        "gmv": str(gmv),
+                        "currency": currency,
+                        "band_low": f"{low:.2f}",
+                        "band_high": f"{high:.2f}",
+                        "median": str(median),
+                        "weeks": len(same_weekday),
+                    },
+                ),
+            )
+        conn.commit()
+    alerts.deliver_pending()
+    return outside

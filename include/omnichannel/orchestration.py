@@ -241,7 +241,16 @@ def build_forecast_dag() -> DAG:
 
             return check_stockouts()
 
-        forecast() >> _dbt_task_group("dbt", select=["tag:forecast"]) >> stockout_alerts()
+        @task(task_id="gmv_band_alerts")
+        def gmv_band_alerts() -> list[str]:
+            """Business alerts: a channel's daily GMV outside its seasonal band."""
+            from omnichannel.alert_sources import check_gmv_band
+
+            return check_gmv_band()
+
+        dbt = _dbt_task_group("dbt", select=["tag:forecast"])
+        forecast() >> dbt >> stockout_alerts()
+        dbt >> gmv_band_alerts()
     return dag
 
 

@@ -157,3 +157,35 @@ def test_ack_resolve_and_the_digest(clean_warehouse, config, receivers, routed, 
     assert main(["alerts", "list"]) == 0
     out = capsys.readouterr().out
     assert "GMV out of band" in out and "low volume" not in out and "1 alerts" in out
+
+
+def test_daily_gmv_outside_its_seasonal_band_alerts_once_and_resolves(
+    clean_warehouse, config, receivers, routed
+):
+    from omnichannel.alert_sources import check_gmv_band
+
+    prepare_all(config)
+    last = date(2026, 10, 31)
+    with warehouse.connect() as conn:
+        conn.execute("create schema if not exists marts")
+        # 9 weeks of 1,000.00 a day ± 40, then a last day at 300.00
+        conn.execute(
+            """create table marts.mart_channel_daily_kpis as
+               select 'shopify_us'::text as channel_id, d::date as order_date, 'USD' as currency,
+                      (1000 + 40 * sin(extract(doy from d)))::numeric(18, 2) as gmv
+               from generate_series(%s::date - 63, %s::date - 1, interval '1 day') d
+               union all select 'shopify_us', %s, 'USD', 300.00""",
+            (last, last, last),
+        )
+        conn.commit()
+    assert check_gmv_band() == ["shopify_us"]
+    assert one_open("gmv_band:shopify_us") == [(1, "open")]
+    assert len(receivers.slack) == 1 and "below its band" in receivers.slack[0]["text"]
+    check_gmv_band()
+    assert one_open("gmv_band:shopify_us") == [(2, "open")] and len(receivers.slack) == 1
+    with warehouse.connect() as conn:
+        conn.execute("update marts.mart_channel_daily_kpis set gmv = 990 where order_date = %s",
+                     (last,))  # fmt: skip
+        conn.commit()
+    assert check_gmv_band() == []
+    assert one_open("gmv_band:shopify_us") == [(2, "resolved")]
