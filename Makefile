@@ -52,13 +52,13 @@ test-fast: setup
 	$(BIN)/pytest -q -x -m "not dags"
 
 lint: $(STAMP)
-	$(BIN)/ruff check include dags tests bench
-	$(BIN)/ruff format --check include dags tests bench
+	$(BIN)/ruff check include dags plugins tests bench
+	$(BIN)/ruff format --check include dags plugins tests bench
 	cd dbt_project && ../$(BIN)/sqlfluff lint models tests
 
 format: $(STAMP)
-	$(BIN)/ruff format include dags tests bench
-	$(BIN)/ruff check --fix include dags tests bench
+	$(BIN)/ruff format include dags plugins tests bench
+	$(BIN)/ruff check --fix include dags plugins tests bench
 
 airflow: setup
 	export PATH="$(CURDIR)/$(BIN):$$PATH" && \

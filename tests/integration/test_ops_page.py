@@ -1,0 +1,68 @@
+"""The Ops alerts page: served by the plugin's FastAPI app, it lists open alerts with
+their details and links, and its buttons acknowledge and resolve them."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from omnichannel import alerts, warehouse
+from omnichannel.ops_page import create_app
+from omnichannel.pipeline import prepare_all
+from tests.integration.test_slice import query
+
+pytestmark = pytest.mark.integration
+
+
+def test_the_page_lists_open_alerts_and_its_buttons_ack_and_resolve(clean_warehouse, config):
+    prepare_all(config)
+    with warehouse.connect() as conn:
+        held = alerts.raise_alert(
+            conn,
+            alerts.Alert(
+                "data_quality", "critical", "dq:hold:shopify_us:orders",
+                "shopify_us/orders batch 7: held by expect_column_values_to_not_be_null",
+                channel_id="shopify_us", stream="orders", batch_id=7,
+                details={"failures": [{"expectation": "expect_column_values_to_not_be_null",
+                                       "column": "updated_at"}]},
+                dag_id="extract_shopify_us", task_id="orders.gate", run_id="scheduled__x",
+            ),
+        )  # fmt: skip
+        alerts.raise_alert(conn, alerts.Alert("volume", "warning", "v:1", "few orders <b>"))
+        conn.commit()
+    client = TestClient(create_app())
+    page = client.get("/")
+    assert page.status_code == 200
+    text = page.text
+    assert "held by expect_column_values_to_not_be_null" in text and "updated_at" in text
+    assert text.index("critical") < text.index("few orders")  # worst first
+    assert "few orders &lt;b&gt;" in text  # escaped
+    assert "../dags/extract_shopify_us/runs/scheduled__x/tasks/orders.gate" in text
+    assert "omni quarantine show 7" in text
+
+    acked = client.post(f"/{held}/ack", data={"by": "ana"}, follow_redirects=False)
+    assert acked.status_code == 303
+    assert query("select status, acknowledged_by from ops.alerts where alert_id = %s", held) == [
+        ("acknowledged", "ana")
+    ]
+    assert "acknowledged by ana" in client.get("/").text
+    client.post(f"/{held}/resolve", data={"by": "ana"})
+    assert query("select status, resolved_by from ops.alerts where alert_id = %s", held) == [
+        ("resolved", "ana")
+    ]
+    assert "held by expect" not in client.get("/").text
+
+
+def test_airflow_loads_the_plugin_with_its_nav_entry():
+    from omnichannel import runtime
+
+    runtime.apply()  # the plugins folder of the project
+    from airflow import plugins_manager
+
+    loaded, errors = plugins_manager._get_plugins()  # what the API server loads
+    assert errors == {}
+    plugins = {p.name: p for p in loaded}
+    plugin = plugins["ops_alerts"]
+    assert plugin.fastapi_apps[0]["url_prefix"] == "/ops-alerts"
+    assert plugin.external_views[0]["name"] == "Ops alerts"
+    assert plugin.external_views[0]["destination"] == "nav"
