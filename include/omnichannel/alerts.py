@@ -218,21 +218,18 @@ def _deliver(config: AlertsConfig, again: bool = True) -> int:
                order by alert_id for update skip locked"""
         ).fetchall()
         for row in pending:
-            (alert_id, kind, severity, channel_id, *_rest) = row
-            fingerprint = row[7]
+            alert_id, kind, severity, channel_id, fingerprint = *row[:4], row[7]
+            message = _message(row)
             delivered = []
             for route in config.routes:
                 if not route.matches(kind, severity, channel_id):
                     continue
                 if fingerprint.startswith(f"notifier:{route.name}:"):
                     continue  # a route's own failure is not sent through it
-                for target, send in _targets(route):
-                    try:
-                        if send(route, _message(row)):
-                            delivered.append(f"{route.name}:{target}")
-                            sent += 1
-                    except Exception as exc:  # noqa: BLE001 - recorded, never raised
-                        failures.append(_notifier_failure(route, target, alert_id, exc))
+                ok, failed = _send_through(route, message, alert_id)
+                delivered += ok
+                failures += failed
+            sent += len(delivered)
             conn.execute(
                 "update ops.alerts set notified_at = now(), notified_to = %s where alert_id = %s",
                 (delivered, alert_id),
@@ -243,6 +240,18 @@ def _deliver(config: AlertsConfig, again: bool = True) -> int:
     if failures and again:
         sent += _deliver(config, again=False)  # the failures, through the other routes
     return sent
+
+
+def _send_through(route: Route, message, alert_id: int) -> tuple[list[str], list[Alert]]:
+    """Send to each target of a route: the targets reached, and an alert per failure."""
+    delivered, failures = [], []
+    for target, send in _targets(route):
+        try:
+            if send(route, message):
+                delivered.append(f"{route.name}:{target}")
+        except Exception as exc:  # noqa: BLE001 - recorded, never raised
+            failures.append(_notifier_failure(route, target, alert_id, exc))
+    return delivered, failures
 
 
 def _notifier_failure(route: Route, target: str, alert_id: int, exc: Exception) -> Alert:
@@ -296,13 +305,7 @@ def _message(row) -> Message:
             lines.append(link)
     lines.append(f"acknowledge: omni alerts ack {alert_id} --by NAME")
     text = "\n".join(lines)
-    slack = {
-        "text": subject,
-        "blocks": [
-            {"type": "header", "text": {"type": "plain_text", "text": subject[:150]}},
-            {"type": "section", "text": {"type": "mrkdwn", "text": text}},
-        ],
-    }
+    slack = {"text": subject, "blocks": [_block(subject), _block(text, "mrkdwn")]}
     return Message(subject, text + "\n\n" + json.dumps(details, indent=2, default=str), slack)
 
 
@@ -378,18 +381,13 @@ def _send_digest(route: Route, open_alerts: list[dict]) -> int:
     message = Message(
         subject, text, {"text": subject, "blocks": [_block(subject), _block(text, "mrkdwn")]}
     )
-    sent, failures = 0, []
-    for target, send in _targets(route):
-        try:
-            sent += bool(send(route, message))
-        except Exception as exc:  # noqa: BLE001 - recorded, never raised
-            failures.append(_notifier_failure(route, target, 0, exc))
+    delivered, failures = _send_through(route, message, 0)
     if failures:
         with warehouse.connect() as conn:
             for failure in failures:
                 raise_alert(conn, failure)
             conn.commit()
-    return sent
+    return len(delivered)
 
 
 def _block(text: str, kind: str = "plain_text") -> dict:
