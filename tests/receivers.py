@@ -13,7 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -57,9 +57,9 @@ def receivers(monkeypatch):
             got.mail.append(message_from_bytes(envelope.content))
             return "250 OK"
 
-    http = ThreadingHTTPServer(("127.0.0.1", _free_port()), Hook)
+    http = ThreadingHTTPServer(("127.0.0.1", free_port()), Hook)
     threading.Thread(target=http.serve_forever, daemon=True).start()
-    smtp_port = _free_port()
+    smtp_port = free_port()
     smtp = Controller(Mailbox(), hostname="127.0.0.1", port=smtp_port)
     smtp.start()
     webhook = f"http://127.0.0.1:{http.server_port}/services/T0/B0/secret"

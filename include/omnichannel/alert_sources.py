@@ -31,7 +31,7 @@ def _task_failed(context) -> None:
     channel_id, stream = _channel_stream(ti.dag_id, ti.task_id)
     recorded = None
     if isinstance(exc, BatchHeld):
-        recorded = f"dq:hold:{channel_id}:{stream}"
+        recorded = exc.fingerprint or f"dq:hold:{channel_id}:{stream}"
     elif isinstance(exc, ExtractError) and exc.received is not None:
         recorded = f"dq:unreadable:{channel_id}:{stream}"
     with warehouse.connect() as conn:

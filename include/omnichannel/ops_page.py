@@ -4,15 +4,20 @@ and resolve. A FastAPI app the Airflow API server mounts through the plugin in p
 (at /ops-alerts), shown in the Airflow UI's navigation. Links are relative, so the page
 works behind a reverse proxy that moves Airflow under a path.
 
-Airflow does not put its own login in front of plugin apps: expose the API server only
-where the people allowed to acknowledge alerts can reach it."""
+Airflow's own login guards it: the page needs a signed-in Airflow user (the UI's session
+cookie), and acknowledging or resolving needs the right to change DAG runs (Airflow's "op"
+and "admin" roles, or what the deployment's auth manager grants). The user's Airflow name is
+recorded as who acknowledged or resolved."""
 
 from __future__ import annotations
 
 import html
 import json
 
-from fastapi import FastAPI, Form
+from airflow.api_fastapi.app import get_auth_manager
+from airflow.api_fastapi.auth.managers.models.resource_details import DagAccessEntity
+from airflow.api_fastapi.core_api.security import GetUserDep, requires_authenticated
+from fastapi import Depends, FastAPI, HTTPException, status
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from omnichannel import alerts, warehouse
@@ -28,7 +33,7 @@ th, td { border-bottom: 1px solid #d0d7de; padding: .4rem .5rem; text-align: lef
 
 
 def create_app() -> FastAPI:
-    app = FastAPI(title="Ops alerts")
+    app = FastAPI(title="Ops alerts", dependencies=[Depends(requires_authenticated())])
 
     @app.get("/", response_class=HTMLResponse)
     def page() -> str:
@@ -37,20 +42,32 @@ def create_app() -> FastAPI:
         return _render(rows)
 
     @app.post("/{alert_id}/ack")
-    def ack(alert_id: int, by: str = Form("ops")) -> RedirectResponse:
+    def ack(alert_id: int, user: GetUserDep) -> RedirectResponse:
         with warehouse.connect() as conn:
-            alerts.acknowledge(conn, alert_id, by.strip() or "ops")
+            alerts.acknowledge(conn, alert_id, _operator(user))
             conn.commit()
         return RedirectResponse("../", status_code=303)
 
     @app.post("/{alert_id}/resolve")
-    def resolve(alert_id: int, by: str = Form("ops")) -> RedirectResponse:
+    def resolve(alert_id: int, user: GetUserDep) -> RedirectResponse:
         with warehouse.connect() as conn:
-            alerts.close(conn, alert_id, by.strip() or "ops")
+            alerts.close(conn, alert_id, _operator(user))
             conn.commit()
         return RedirectResponse("../", status_code=303)
 
     return app
+
+
+def _operator(user) -> str:
+    """The user's name, if Airflow lets them change DAG runs (what ops do when a run fails)."""
+    allowed = get_auth_manager().is_authorized_dag(
+        method="PUT", access_entity=DagAccessEntity.RUN, user=user
+    )
+    if not allowed:
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN, "acknowledging needs the right to edit DAG runs"
+        )
+    return user.get_name()
 
 
 def _render(rows: list[dict]) -> str:
@@ -69,9 +86,10 @@ def _row(a: dict) -> str:
     links = []
     if a["dag_id"] and a["run_id"]:
         run = f"../dags/{e(a['dag_id'])}/runs/{e(a['run_id'])}"
-        links.append(f'<a href="{run}">DAG run</a>')
+        # _top: the page sits in the UI's frame; the run opens in the UI itself
+        links.append(f'<a href="{run}" target="_top">DAG run</a>')
         if a["task_id"]:
-            links.append(f'<a href="{run}/tasks/{e(a["task_id"])}">task log</a>')
+            links.append(f'<a href="{run}/tasks/{e(a["task_id"])}" target="_top">task log</a>')
     if a["batch_id"]:
         links.append(f"batch {a['batch_id']}: <code>omni quarantine show {a['batch_id']}</code>")
     details = a["details"] or {}
@@ -86,14 +104,14 @@ def _row(a: dict) -> str:
         f"<br>acknowledged by {e(a['acknowledged_by'])}" if a["status"] == "acknowledged" else ""
     )
     ack_button = (
-        f'<form method="post" action="{a["alert_id"]}/ack"><input name="by" value="ops" '
-        f'size="8" aria-label="by"><button type="submit">Acknowledge</button></form>'
+        f'<form method="post" action="{a["alert_id"]}/ack">'
+        f'<button type="submit">Acknowledge</button></form>'
         if a["status"] == "open"
         else ""
     )
     resolve_button = (
-        f'<form method="post" action="{a["alert_id"]}/resolve"><input type="hidden" '
-        f'name="by" value="ops"><button type="submit">Resolve</button></form>'
+        f'<form method="post" action="{a["alert_id"]}/resolve">'
+        f'<button type="submit">Resolve</button></form>'
     )
     return (
         f'<tr class="{e(a["status"])}" id="alert-{a["alert_id"]}"><td>{a["alert_id"]}</td>'

@@ -26,7 +26,12 @@ FULL_SYNC_FROM = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 class BatchHeld(RuntimeError):
-    """The quality gate held a batch back; its rows are in quarantine."""
+    """The quality gate held a batch back; its rows are in quarantine. `fingerprint` names
+    the alert that says why (data quality, or a load-volume anomaly)."""
+
+    def __init__(self, message: str, fingerprint: str | None = None):
+        super().__init__(message)
+        self.fingerprint = fingerprint
 
 
 @dataclass(frozen=True)
@@ -235,14 +240,18 @@ def gate(channel: ChannelConfig, stream: str, batch_id: int) -> quality_gate.Gat
             if result.bad_share > rules.max_bad_share:
                 reasons.append(quality_gate.share_reason(result, rules))
             quarantine.hold(conn, spec, batch_id, reasons, result.bad_rows)
-            quality_gate.alert(conn, channel, stream, batch_id, result, verdict, rules)
-            raise BatchHeld(f"{where}: held by suite {result.suite}: {result.summary()}")
+            fingerprint = quality_gate.alert(
+                conn, channel, stream, batch_id, result, verdict, rules
+            )
+            raise BatchHeld(
+                f"{where}: held by suite {result.suite}: {result.summary()}", fingerprint
+            )
         else:
             # the next load passes: the stream's open data-quality alerts have cleared
             from omnichannel.alerts import resolve
 
-            for outcome in ("hold", "quarantine", "unreadable"):
-                resolve(conn, f"dq:{outcome}:{channel.channel_id}:{stream}")
+            for prefix in ("dq:hold", "dq:quarantine", "dq:unreadable", "volume"):
+                resolve(conn, f"{prefix}:{channel.channel_id}:{stream}")
     return result
 
 

@@ -4,13 +4,15 @@ resolves. (The failing-task case runs a real DAG: tests/dags/test_alert_callback
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
 from omnichannel import alerts, warehouse
 from omnichannel.alert_sources import check_freshness, check_stockouts
-from omnichannel.pipeline import prepare_all
+from omnichannel.config import QualityRules
+from omnichannel.pipeline import prepare_all, publish_batch
 from tests.integration.test_quality_faults import run as load_day
 from tests.integration.test_slice import query
 
@@ -50,6 +52,36 @@ def test_a_held_batch_alerts_once_and_the_next_good_load_resolves_it(
     load_day(simulator, shop, date(2026, 10, 3))
     alerts.deliver_pending()
     assert one_open(fingerprint) == [(2, "resolved")]
+    assert len(receivers.slack) == 1
+
+
+def test_a_load_volume_anomaly_is_an_alert_of_its_own_and_clears_when_a_load_fits(
+    clean_warehouse, simulator, shop, receivers, routed
+):
+    # a band of ±1% around yesterday's rows per hour: a normal day falls outside it
+    tight = dataclasses.replace(
+        shop, quality={"orders": QualityRules(volume_history=1, volume_factor=1.01)}
+    )
+    publish_batch(tight, "orders", load_day(simulator, tight, date(2026, 10, 1)))
+    batch_id = load_day(simulator, tight, date(2026, 10, 2))
+    assert query("select status from ops.load_batches where batch_id = %s", batch_id) == [("held",)]
+    alerts.deliver_pending()
+    fingerprint = f"volume:{shop.channel_id}:orders"
+    [(kind, severity, message, band)] = query(
+        "select kind, severity, message, details->'volume_band' from ops.alerts "
+        "where fingerprint = %s",
+        fingerprint,
+    )
+    assert (kind, severity) == ("volume", "critical")
+    assert f"batch {batch_id}: held:" in message and "rows received" in message
+    assert band[0] is not None and band[1] is not None
+    assert query("select count(*) from ops.alerts where fingerprint like 'dq:%%'") == [(0,)]
+    assert len(receivers.slack) == 1 and "rows received" in receivers.slack[0]["text"]
+    # ops widen the band back to the default and load the day again: it fits, resolved
+    wide = dataclasses.replace(shop, quality={"orders": QualityRules(volume_history=1)})
+    load_day(simulator, wide, date(2026, 10, 2))
+    alerts.deliver_pending()
+    assert one_open(fingerprint) == [(1, "resolved")]
     assert len(receivers.slack) == 1
 
 

@@ -14,7 +14,26 @@ from tests.integration.test_slice import query
 pytestmark = pytest.mark.integration
 
 
-def test_the_page_lists_open_alerts_and_its_buttons_ack_and_resolve(clean_warehouse, config):
+def signed_in(monkeypatch, username: str | None, role: str = "op") -> TestClient:
+    """The page's app as a user of Airflow's simple auth manager (None: not signed in).
+    The real login, through the UI's session cookie, is in tests/browser/."""
+    from airflow.api_fastapi.app import create_auth_manager
+    from airflow.api_fastapi.auth.managers.simple.user import SimpleAuthManagerUser
+    from airflow.api_fastapi.core_api.security import get_user
+
+    monkeypatch.setenv("AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS", "False")
+    create_auth_manager()
+    app = create_app()
+    if username:
+        app.dependency_overrides[get_user] = lambda: SimpleAuthManagerUser(
+            username=username, role=role
+        )
+    return TestClient(app)
+
+
+def test_the_page_lists_open_alerts_and_its_buttons_ack_and_resolve(
+    clean_warehouse, config, monkeypatch
+):
     prepare_all(config)
     with warehouse.connect() as conn:
         held = alerts.raise_alert(
@@ -30,7 +49,7 @@ def test_the_page_lists_open_alerts_and_its_buttons_ack_and_resolve(clean_wareho
         )  # fmt: skip
         alerts.raise_alert(conn, alerts.Alert("volume", "warning", "v:1", "few orders <b>"))
         conn.commit()
-    client = TestClient(create_app())
+    client = signed_in(monkeypatch, "ana")
     page = client.get("/")
     assert page.status_code == 200
     text = page.text
@@ -40,17 +59,31 @@ def test_the_page_lists_open_alerts_and_its_buttons_ack_and_resolve(clean_wareho
     assert "../dags/extract_shopify_us/runs/scheduled__x/tasks/orders.gate" in text
     assert "omni quarantine show 7" in text
 
-    acked = client.post(f"/{held}/ack", data={"by": "ana"}, follow_redirects=False)
+    acked = client.post(f"/{held}/ack", follow_redirects=False)
     assert acked.status_code == 303
     assert query("select status, acknowledged_by from ops.alerts where alert_id = %s", held) == [
         ("acknowledged", "ana")
     ]
     assert "acknowledged by ana" in client.get("/").text
-    client.post(f"/{held}/resolve", data={"by": "ana"})
+    client.post(f"/{held}/resolve")
     assert query("select status, resolved_by from ops.alerts where alert_id = %s", held) == [
         ("resolved", "ana")
     ]
     assert "held by expect" not in client.get("/").text
+
+
+def test_the_page_needs_a_signed_in_user_and_acks_need_the_right_to_edit_runs(
+    clean_warehouse, config, monkeypatch
+):
+    prepare_all(config)
+    with warehouse.connect() as conn:
+        alert_id = alerts.raise_alert(conn, alerts.Alert("volume", "warning", "v:2", "few"))
+        conn.commit()
+    assert signed_in(monkeypatch, None).get("/").status_code == 401
+    viewer = signed_in(monkeypatch, "vic", role="viewer")
+    assert viewer.get("/").status_code == 200
+    assert viewer.post(f"/{alert_id}/ack").status_code == 403
+    assert query("select status from ops.alerts where alert_id = %s", alert_id) == [("open",)]
 
 
 def test_airflow_loads_the_plugin_with_its_nav_entry():

@@ -452,34 +452,70 @@ def share_reason(result: GateResult, rules) -> dict:
     }
 
 
-def alert(conn: psycopg.Connection, channel, stream, batch_id, result, verdict, rules) -> None:
-    """One alert per channel × stream × outcome; a repeat counts on the open one."""
+VOLUME_EXPECTATION = "expect_table_row_count_to_be_between"
+
+
+def alert_fingerprint(channel_id: str, stream: str, result: GateResult, verdict: str) -> str:
+    """A batch held only for its row count is a load-volume anomaly (`volume:`), anything
+    else the gate finds is data quality (`dq:<verdict>:`)."""
+    if verdict == "hold" and is_volume_anomaly(result):
+        return f"volume:{channel_id}:{stream}"
+    return f"dq:{verdict}:{channel_id}:{stream}"
+
+
+def is_volume_anomaly(result: GateResult) -> bool:
+    return bool(result.failures) and all(
+        f.expectation == VOLUME_EXPECTATION for f in result.failures
+    )
+
+
+def alert(conn: psycopg.Connection, channel, stream, batch_id, result, verdict, rules) -> str:
+    """One alert per channel × stream × outcome; a repeat counts on the open one.
+    Returns the alert's fingerprint."""
     from omnichannel.alerts import Alert, raise_alert
 
     held = verdict == "hold"
-    expectations = sorted({f.label for f in result.failures})
-    rows = result.rows if held else len(result.bad_rows)
+    fingerprint = alert_fingerprint(channel.channel_id, stream, result, verdict)
+    details = {
+        "verdict": verdict,
+        "rows": result.rows,
+        "failures": [f.as_reason() for f in result.failures],
+    }
+    where = f"{channel.channel_id}/{stream} batch {batch_id}"
+    if fingerprint.startswith("volume:"):
+        low, high = result.volume_band
+        expected = f"{low}–{high if high is not None else '∞'}"
+        kind = "volume"
+        message = (
+            f"{where}: held: {result.rows} rows received, {expected} expected"
+            f" from the stream's last {VOLUME_WINDOW} published batches"
+        )
+        details["volume_band"] = [low, high]
+    else:
+        expectations = ", ".join(sorted({f.label for f in result.failures}))
+        rows = result.rows if held else len(result.bad_rows)
+        kind = "data_quality"
+        message = (
+            f"{where}: "
+            + ("held" if held else f"{rows} of {result.rows} rows quarantined")
+            + f" by {expectations}"
+        )
+        details |= {
+            "rows_quarantined": rows,
+            "bad_share": round(result.bad_share, 4),
+            "max_bad_share": rules.max_bad_share,
+        }
     raise_alert(
         conn,
         Alert(
-            kind="data_quality",
+            kind=kind,
             severity="critical" if held else "warning",
-            fingerprint=f"dq:{verdict}:{channel.channel_id}:{stream}",
-            message=(
-                f"{channel.channel_id}/{stream} batch {batch_id}: "
-                + ("held" if held else f"{rows} of {result.rows} rows quarantined")
-                + f" by {', '.join(expectations)}"
-            ),
+            fingerprint=fingerprint,
+            message=message,
             channel_id=channel.channel_id,
             stream=stream,
             batch_id=batch_id,
-            details={
-                "verdict": verdict,
-                "rows": result.rows,
-                "rows_quarantined": rows,
-                "bad_share": round(result.bad_share, 4),
-                "max_bad_share": rules.max_bad_share,
-                "failures": [f.as_reason() for f in result.failures],
-            },
+            details=details,
         ),
     )
+    return fingerprint
