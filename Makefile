@@ -27,7 +27,7 @@ $(STAMP): pyproject.toml requirements/constraints.txt
 	@$(PYTHON) -c "import sys; assert sys.version_info[:2] == (3, 11), sys.version" || { echo "need Python 3.11 (set PYTHON=...)"; exit 1; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade "pip>=24"
-	$(BIN)/pip install -q -c requirements/constraints.txt -e '.[dev]'
+	$(BIN)/pip install -q -c requirements/constraints.txt -e '.[dev,deploy]'
 	touch $(STAMP)
 
 setup: $(STAMP)

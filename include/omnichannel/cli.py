@@ -353,6 +353,19 @@ def _cmd_dbt_parse(_args) -> int:
     return 0
 
 
+def _cmd_deploy(args) -> int:
+    from omnichannel import deploy, metabase, runtime
+
+    runtime.apply()
+    if args.action == "metabase":
+        database_id = metabase.setup(metabase.Settings.from_env())
+        print(f"Metabase reads the marts as bi_reader (database {database_id})")
+        return 0
+    deploy.init()
+    print("stack initialised: warehouse roles, tables, pools, connections, dbt manifest")
+    return 0
+
+
 def _cmd_env(args) -> int:
     """Print the environment for Airflow/dbt as shell exports (used by `make airflow`)."""
     import shlex
@@ -499,6 +512,14 @@ def parser() -> argparse.ArgumentParser:
 
     dp = sub.add_parser("dbt-parse", help="write the dbt manifest cosmos renders from")
     dp.set_defaults(func=_cmd_dbt_parse)
+
+    dep = sub.add_parser(
+        "deploy",
+        help="production stack: init (docker compose's airflow-init), metabase (the BI "
+        "tool's admin and the marts as bi_reader)",
+    )
+    dep.add_argument("action", choices=["init", "metabase"])
+    dep.set_defaults(func=_cmd_deploy)
     return p
 
 

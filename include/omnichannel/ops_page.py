@@ -5,9 +5,9 @@ and resolve. A FastAPI app the Airflow API server mounts through the plugin in p
 works behind a reverse proxy that moves Airflow under a path.
 
 Airflow's own login guards it: the page needs a signed-in Airflow user (the UI's session
-cookie), and acknowledging or resolving needs the right to change DAG runs (Airflow's "op"
-and "admin" roles, or what the deployment's auth manager grants). The user's Airflow name is
-recorded as who acknowledged or resolved."""
+cookie), and acknowledging or resolving needs the right to edit DAG runs (any role above
+viewer, or what the deployment's auth manager grants). The user's Airflow name is recorded
+as who acknowledged or resolved."""
 
 from __future__ import annotations
 

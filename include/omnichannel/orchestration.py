@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, time, timedelta
-from pathlib import Path
 
 import pendulum
 from airflow.sdk import (
@@ -307,7 +306,7 @@ def _dbt_task_group(group_id: str, select=None, exclude=None):
     )
 
     project = paths.dbt_project_dir()
-    manifest = project / "target" / "manifest.json"
+    manifest = paths.dbt_target_dir() / "manifest.json"
     if not manifest.exists():
         raise FileNotFoundError(f"{manifest} is missing: run `omni dbt-parse` (make does it)")
     return DbtTaskGroup(
@@ -340,8 +339,6 @@ def _dbt_task_group(group_id: str, select=None, exclude=None):
 
 
 def _dbt_executable() -> str:
-    import shutil
-    import sys
+    from omnichannel.runtime import venv_bin
 
-    beside = Path(sys.executable).with_name("dbt")
-    return str(beside) if beside.exists() else (shutil.which("dbt") or "dbt")
+    return venv_bin("dbt")

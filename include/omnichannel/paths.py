@@ -27,6 +27,14 @@ def dbt_project_dir() -> Path:
     return project_root() / "dbt_project"
 
 
+def dbt_target_dir() -> Path:
+    """Where the dbt manifest cosmos renders from is written: OMNI_DBT_TARGET_DIR, so the
+    project itself can be mounted read-only in a container. (Not DBT_TARGET_PATH: every dbt
+    task would then write its artefacts into the one shared folder.)"""
+    override = os.environ.get("OMNI_DBT_TARGET_DIR")
+    return Path(override) if override else dbt_project_dir() / "target"
+
+
 def dags_dir() -> Path:
     return project_root() / "dags"
 

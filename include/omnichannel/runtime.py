@@ -10,6 +10,7 @@ import hashlib
 import json
 import logging
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -57,8 +58,11 @@ def apply() -> dict[str, str]:
     return env
 
 
-def _venv_bin(name: str) -> str:
-    return str(Path(sys.executable).with_name(name))
+def venv_bin(name: str) -> str:
+    """A console script of this environment: beside the interpreter in a virtualenv, on
+    PATH in the Airflow image (a user install under ~/.local/bin)."""
+    beside = Path(sys.executable).with_name(name)
+    return str(beside) if beside.exists() else (shutil.which(name) or name)
 
 
 def migrate_airflow_db() -> None:
@@ -73,7 +77,7 @@ def migrate_airflow_db() -> None:
         return
     log.info("migrating the Airflow metadata database")
     subprocess.run(
-        [_venv_bin("airflow"), "db", "migrate"],
+        [venv_bin("airflow"), "db", "migrate"],
         check=True,
         env=os.environ.copy(),
         stdout=subprocess.DEVNULL,
@@ -105,7 +109,7 @@ def ensure_pools() -> None:
     path = airflow_home() / "pools.json"
     path.write_text(document)
     subprocess.run(
-        [_venv_bin("airflow"), "pools", "import", str(path)],
+        [venv_bin("airflow"), "pools", "import", str(path)],
         check=True,
         env=os.environ.copy(),
         stdout=subprocess.DEVNULL,
@@ -130,9 +134,10 @@ def _airflow_db_present() -> bool:
 
 
 def dbt_parse() -> Path:
-    """Write dbt_project/target/manifest.json (cosmos renders the DAG from it)."""
+    """Write manifest.json (cosmos renders the DAG from it) into paths.dbt_target_dir()."""
     project = paths.dbt_project_dir()
-    manifest = project / "target" / "manifest.json"
+    target = paths.dbt_target_dir()
+    manifest = target / "manifest.json"
     sources = sorted(
         p
         for p in project.rglob("*")
@@ -142,12 +147,12 @@ def dbt_parse() -> Path:
     for path in sources:
         digest.update(str(path.relative_to(project)).encode())
         digest.update(path.read_bytes())
-    marker = project / "target" / ".sources.sha256"
+    marker = target / ".sources.sha256"
     if manifest.exists() and marker.exists() and marker.read_text() == digest.hexdigest():
         return manifest
     subprocess.run(
         [
-            _venv_bin("dbt"),
+            venv_bin("dbt"),
             "parse",
             "--quiet",
             "--project-dir",
@@ -156,7 +161,8 @@ def dbt_parse() -> Path:
             str(project),
         ],
         check=True,
-        env=os.environ.copy(),
+        # both beside the manifest: the project may be read-only (the production image)
+        env={**os.environ, "DBT_TARGET_PATH": str(target), "DBT_LOG_PATH": str(target / "logs")},
     )
     marker.write_text(digest.hexdigest())
     return manifest

@@ -18,8 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from omnichannel import alerts, paths, runtime, warehouse
+from omnichannel import paths, runtime, warehouse
 from omnichannel.pipeline import prepare_all
+from tests.integration.test_ops_page import held_batch_alert
 from tests.integration.test_slice import query
 from tests.receivers import free_port
 
@@ -112,17 +113,7 @@ def test_ops_acknowledge_a_held_batch_in_the_airflow_ui(
 
     prepare_all(config)
     with warehouse.connect() as conn:
-        alert_id = alerts.raise_alert(
-            conn,
-            alerts.Alert(
-                "data_quality", "critical", "dq:hold:shopify_us:orders",
-                "shopify_us/orders batch 12: held by expect_column_values_to_not_be_null",
-                channel_id="shopify_us", stream="orders", batch_id=12,
-                details={"failures": [{"expectation": "expect_column_values_to_not_be_null",
-                                       "column": "order_id"}]},
-                dag_id="extract_shopify_us", task_id="orders.gate", run_id="scheduled__x",
-            ),
-        )  # fmt: skip
+        alert_id = held_batch_alert(conn, 12, "order_id")
         conn.commit()
 
     shots = artefacts_dir()

@@ -31,22 +31,27 @@ def signed_in(monkeypatch, username: str | None, role: str = "op") -> TestClient
     return TestClient(app)
 
 
+def held_batch_alert(conn, batch_id: int, column: str) -> int:
+    """The alert of a batch the gate held (shopify_us/orders), with its run and DQ details."""
+    return alerts.raise_alert(
+        conn,
+        alerts.Alert(
+            "data_quality", "critical", "dq:hold:shopify_us:orders",
+            f"shopify_us/orders batch {batch_id}: held by expect_column_values_to_not_be_null",
+            channel_id="shopify_us", stream="orders", batch_id=batch_id,
+            details={"failures": [{"expectation": "expect_column_values_to_not_be_null",
+                                   "column": column}]},
+            dag_id="extract_shopify_us", task_id="orders.gate", run_id="scheduled__x",
+        ),
+    )  # fmt: skip
+
+
 def test_the_page_lists_open_alerts_and_its_buttons_ack_and_resolve(
     clean_warehouse, config, monkeypatch
 ):
     prepare_all(config)
     with warehouse.connect() as conn:
-        held = alerts.raise_alert(
-            conn,
-            alerts.Alert(
-                "data_quality", "critical", "dq:hold:shopify_us:orders",
-                "shopify_us/orders batch 7: held by expect_column_values_to_not_be_null",
-                channel_id="shopify_us", stream="orders", batch_id=7,
-                details={"failures": [{"expectation": "expect_column_values_to_not_be_null",
-                                       "column": "updated_at"}]},
-                dag_id="extract_shopify_us", task_id="orders.gate", run_id="scheduled__x",
-            ),
-        )  # fmt: skip
+        held = held_batch_alert(conn, 7, "updated_at")
         alerts.raise_alert(conn, alerts.Alert("volume", "warning", "v:1", "few orders <b>"))
         conn.commit()
     client = signed_in(monkeypatch, "ana")
