@@ -23,7 +23,8 @@ amazon_refunds as (
     select
         channel_id,
         order_id,
-        sum(refunded_merchandise) as refunds
+        sum(refunded_merchandise) as refunds,
+        max(published_at) as published_at
     from {{ ref('stg_amazon_sp__refunds') }}
     group by channel_id, order_id
 ),
@@ -59,7 +60,10 @@ amazon as (
         amazon_orders.discounts,
         amazon_orders.net_merchandise,
         coalesce(amazon_refunds.refunds, 0) as refunds,
-        greatest(amazon_orders.published_at, headers.published_at) as published_at
+        -- a refund (a stream of its own) changes the order: the order counts as published again
+        greatest(
+            amazon_orders.published_at, headers.published_at, amazon_refunds.published_at
+        ) as published_at
     from amazon_orders
     left join amazon_refunds
         on
@@ -75,7 +79,8 @@ woo_refunds as (
     select
         channel_id,
         order_id,
-        sum(refunded_merchandise) as refunds
+        sum(refunded_merchandise) as refunds,
+        max(published_at) as published_at
     from {{ ref('stg_woocommerce__refunds') }}
     group by channel_id, order_id
 ),
@@ -94,7 +99,7 @@ woocommerce as (
         orders.discounts,
         orders.net_merchandise,
         coalesce(woo_refunds.refunds, 0) as refunds,
-        orders.published_at
+        greatest(orders.published_at, woo_refunds.published_at) as published_at
     from {{ ref('stg_woocommerce__orders') }} as orders
     left join woo_refunds
         on orders.channel_id = woo_refunds.channel_id and orders.order_id = woo_refunds.order_id

@@ -1,64 +1,160 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key=['channel_id', 'order_id'],
+        on_schema_change='fail',
+        indexes=[
+            {'columns': ['order_id', 'channel_id'], 'unique': True},
+            {'columns': ['customer_key']},
+            {'columns': ['published_at']},
+        ],
+    )
+}}
 -- One row per order of every channel: the channel's currency and the reporting currency
 -- (the daily rate of the order's local date), the cross-channel customer and the order's
 -- place in that customer's history (cancelled orders take no place).
+-- Incremental: a run takes the orders published since the last run (less a lookback; a
+-- refund publishes its order again), and re-numbers every order of each customer they
+-- belong to, or belonged to before, from the rows already built.
 with orders as (
     select * from {{ ref('int_orders_unioned') }}
+    {% if is_incremental() %}
+        where published_at > {{ incremental_cutoff() }}
+    {% endif %}
 ),
 
 rates as (
     select * from {{ ref('int_fx_rates_filled') }}
 ),
 
-identified as (
+priced as (
     select
-        orders.*,
-        {{ customer_key('orders.email') }} as customer_key
+        orders.channel_id,
+        orders.order_id,
+        orders.order_date,
+        orders.created_at,
+        orders.is_cancelled,
+        orders.currency,
+        orders.published_at,
+        rates.to_reporting as fx_rate,
+        {{ customer_key('orders.email') }} as customer_key,
+        orders.units::integer as units,
+        orders.gross_merchandise_value::numeric(18, 2) as gmv,
+        orders.discounts::numeric(18, 2) as discounts,
+        orders.net_merchandise::numeric(18, 2) as net_merchandise,
+        orders.refunds::numeric(18, 2) as refunds,
+        (orders.net_merchandise - orders.refunds)::numeric(18, 2) as net_revenue,
+        '{{ var("reporting_currency") }}'::text as reporting_currency,
+        {{ to_reporting_currency('orders.gross_merchandise_value', 'rates') }}::numeric(18, 2)
+            as gmv_reporting,
+        {{ to_reporting_currency('orders.discounts', 'rates') }}::numeric(18, 2)
+            as discounts_reporting,
+        {{ to_reporting_currency('orders.net_merchandise', 'rates') }}::numeric(18, 2)
+            as net_merchandise_reporting,
+        {{ to_reporting_currency('orders.refunds', 'rates') }}::numeric(18, 2)
+            as refunds_reporting,
+        {{ to_reporting_currency('orders.net_merchandise - orders.refunds', 'rates') }}::numeric(18, 2)
+            as net_revenue_reporting
     from orders
+    left join rates
+        on orders.currency = rates.currency and orders.order_date = rates.rate_date
 ),
+
+{% if is_incremental() %}
+    -- `= any(array(...))`: the few keys are collected first, then looked up by index (a
+    -- join would be planned for the whole table: the row estimates of the union are poor)
+    affected_customers as (
+        select priced.customer_key from priced
+        where priced.customer_key is not null
+        union
+        -- an order whose e-mail changed leaves its former customer's history too
+        select built.customer_key
+        from {{ this }} as built
+        where
+            built.order_id = any(array(select priced.order_id from priced))
+            and built.customer_key is not null
+            and exists (
+                select from priced
+                where priced.channel_id = built.channel_id and priced.order_id = built.order_id
+            )
+    ),
+
+    candidates as (
+        select * from priced
+        union all
+        select
+            built.channel_id,
+            built.order_id,
+            built.order_date,
+            built.created_at,
+            built.is_cancelled,
+            built.currency,
+            built.published_at,
+            built.fx_rate,
+            built.customer_key,
+            built.units,
+            built.gmv,
+            built.discounts,
+            built.net_merchandise,
+            built.refunds,
+            built.net_revenue,
+            built.reporting_currency,
+            built.gmv_reporting,
+            built.discounts_reporting,
+            built.net_merchandise_reporting,
+            built.refunds_reporting,
+            built.net_revenue_reporting
+        from {{ this }} as built
+        where
+            built.customer_key = any(array(select affected_customers.customer_key from affected_customers))
+            and not exists (
+                select from priced
+                where priced.channel_id = built.channel_id and priced.order_id = built.order_id
+            )
+    ),
+{% else %}
+    candidates as (
+        select * from priced
+    ),
+{% endif %}
 
 sequenced as (
     select
-        identified.*,
+        candidates.*,
         case
-            when identified.customer_key is not null and not identified.is_cancelled
+            when candidates.customer_key is not null and not candidates.is_cancelled
                 then row_number() over (
-                    partition by identified.customer_key, identified.is_cancelled
-                    order by identified.created_at, identified.channel_id, identified.order_id
+                    partition by candidates.customer_key, candidates.is_cancelled
+                    order by candidates.created_at, candidates.channel_id, candidates.order_id
                 )
         end as customer_order_number
-    from identified
+    from candidates
 )
 
 select
-    sequenced.channel_id,
-    sequenced.order_id,
-    sequenced.order_date,
-    sequenced.created_at,
-    sequenced.customer_key,
-    sequenced.customer_key is null as is_anonymous,
-    sequenced.customer_order_number::integer as customer_order_number,
-    sequenced.customer_order_number = 1 as is_first_order,
-    sequenced.is_cancelled,
-    sequenced.currency,
-    sequenced.units::integer as units,
-    sequenced.gross_merchandise_value::numeric(18, 2) as gmv,
-    sequenced.discounts::numeric(18, 2) as discounts,
-    sequenced.net_merchandise::numeric(18, 2) as net_merchandise,
-    sequenced.refunds::numeric(18, 2) as refunds,
-    (sequenced.net_merchandise - sequenced.refunds)::numeric(18, 2) as net_revenue,
-    '{{ var("reporting_currency") }}'::text as reporting_currency,
-    rates.to_reporting as fx_rate,
-    {{ to_reporting_currency('sequenced.gross_merchandise_value', 'rates') }}::numeric(18, 2)
-        as gmv_reporting,
-    {{ to_reporting_currency('sequenced.discounts', 'rates') }}::numeric(18, 2)
-        as discounts_reporting,
-    {{ to_reporting_currency('sequenced.net_merchandise', 'rates') }}::numeric(18, 2)
-        as net_merchandise_reporting,
-    {{ to_reporting_currency('sequenced.refunds', 'rates') }}::numeric(18, 2)
-        as refunds_reporting,
-    {{ to_reporting_currency('sequenced.net_merchandise - sequenced.refunds', 'rates') }}::numeric(18, 2)
-        as net_revenue_reporting,
-    sequenced.published_at
+    channel_id,
+    order_id,
+    order_date,
+    created_at,
+    customer_key,
+    is_cancelled,
+    currency,
+    units,
+    gmv,
+    discounts,
+    net_merchandise,
+    refunds,
+    net_revenue,
+    reporting_currency,
+    fx_rate,
+    gmv_reporting,
+    discounts_reporting,
+    net_merchandise_reporting,
+    refunds_reporting,
+    net_revenue_reporting,
+    published_at,
+    customer_order_number::integer as customer_order_number,
+    customer_key is null as is_anonymous,
+    customer_order_number = 1 as is_first_order
 from sequenced
-left join rates
-    on sequenced.currency = rates.currency and sequenced.order_date = rates.rate_date
