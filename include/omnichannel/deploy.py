@@ -34,10 +34,14 @@ log = logging.getLogger(__name__)
 WAREHOUSE_CONNECTION = "omni_warehouse"
 
 
+PLACEHOLDER = "change-me"  # .env.example's value for every secret
+
+
 def init(admin_url: str | None = None) -> None:
     from omnichannel.config import load_channels
     from omnichannel.pipeline import prepare_all
 
+    check_settings(os.environ)
     admin_url = admin_url or os.environ.get("OMNI_WAREHOUSE_ADMIN_URL")
     if admin_url:
         ensure_warehouse_roles(admin_url, warehouse.url(), bi.password())
@@ -50,6 +54,13 @@ def init(admin_url: str | None = None) -> None:
     log.info("Airflow pools and the %s connection in place", WAREHOUSE_CONNECTION)
     manifest = runtime.dbt_parse()
     log.info("dbt manifest: %s", manifest)
+
+
+def check_settings(environ) -> None:
+    """Refuse to start a stack whose .env still holds the template's placeholders."""
+    left = sorted(name for name, value in environ.items() if value == PLACEHOLDER)
+    if left:
+        raise ValueError(f"replace {PLACEHOLDER!r} in .env: {', '.join(left)}")
 
 
 def ensure_warehouse_roles(admin_url: str, owner_url: str, bi_password: str) -> None:

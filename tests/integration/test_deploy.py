@@ -109,3 +109,10 @@ def test_init_sets_up_roles_tables_and_the_airflow_connection(fresh_database, mo
     assert deploy.password_matches(rotated, "rotated-secret")
     assert not deploy.password_matches(rotated, "first-secret")
     assert _rows(reader, "select count(*) from marts.kpi") == [(1,)]
+
+
+def test_init_refuses_the_templates_placeholders(monkeypatch):
+    monkeypatch.setenv("BI_READER_PASSWORD", "change-me")
+    monkeypatch.setenv("AIRFLOW_FERNET_KEY", "change-me")
+    with pytest.raises(ValueError, match="AIRFLOW_FERNET_KEY, BI_READER_PASSWORD"):
+        deploy.init(admin_url="postgresql://nobody@127.0.0.1:1/none")

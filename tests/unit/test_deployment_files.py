@@ -5,8 +5,11 @@ the environment `make setup` installed with the same lock the image installs."""
 from __future__ import annotations
 
 import importlib.metadata
+import os
 import re
 import shlex
+import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -215,3 +218,43 @@ def test_the_image_installs_what_make_setup_installs_and_ci_checks():
             if f'extra == "{extra}"' in requirement:
                 name = re.match(r"[A-Za-z0-9_.-]+", requirement).group(0).lower()
                 assert name in pins(), f"{name} ({extra}) is not locked"
+
+
+def compose_command() -> list[str] | None:
+    if (
+        shutil.which("docker")
+        and subprocess.run(
+            ["docker", "compose", "version"], capture_output=True, check=False
+        ).returncode
+        == 0
+    ):
+        return ["docker", "compose"]
+    if shutil.which("docker-compose"):
+        return ["docker-compose"]
+    return None
+
+
+def test_docker_compose_itself_accepts_the_file(tmp_path):
+    """Compose's own parser and schema (`config`, which needs no engine), with .env.example
+    as the .env. CI installs Debian's docker-compose so that this runs there."""
+    command = compose_command()
+    if command is None:
+        message = "neither `docker compose` nor `docker-compose`: apt-get install docker-compose"
+        if os.environ.get("OMNI_REQUIRE_COMPOSE") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
+    shutil.copy(ROOT / "docker-compose.yml", tmp_path / "docker-compose.yml")
+    shutil.copy(ROOT / ".env.example", tmp_path / ".env")
+    for profile in ([], ["--profile", "bi"]):
+        result = subprocess.run(
+            [*command, *profile, "config", "--services"],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert result.returncode == 0, result.stderr
+        services = set(result.stdout.split())
+        assert services >= AIRFLOW_SERVICES
+        if profile:
+            assert "metabase" in services
