@@ -65,12 +65,54 @@ def _task_failed(context) -> None:
 def task_succeeded(context) -> None:
     """on_success_callback: the task that had failed now passes; its alert is resolved."""
     ti = context["ti"]
+    _resolve_quietly(f"pipeline:{ti.dag_id}:{ti.task_id}")
+
+
+def dag_run_failed(context) -> None:
+    """DAG-level on_failure_callback: a run failed. A failed task has said why already (its
+    own alert names this run); a run that fails without one (its dagrun_timeout ran out,
+    say) gets an alert of its own."""
+    try:
+        dag_run = context["dag_run"]
+        with warehouse.connect() as conn:
+            told = conn.execute(
+                "select 1 from ops.alerts where dag_id = %s and run_id = %s limit 1",
+                (dag_run.dag_id, dag_run.run_id),
+            ).fetchone()
+            if not told:
+                reason = context.get("reason") or "failed"
+                alerts.raise_alert(
+                    conn,
+                    alerts.Alert(
+                        kind="pipeline",
+                        severity="critical",
+                        fingerprint=f"pipeline:{dag_run.dag_id}:run",
+                        message=f"DAG run {dag_run.dag_id} {dag_run.run_id}: {reason}",
+                        channel_id=_channel_stream(dag_run.dag_id, "")[0],
+                        dag_id=dag_run.dag_id,
+                        run_id=dag_run.run_id,
+                        details={"reason": reason},
+                    ),
+                )
+            conn.commit()
+    except Exception:  # never hide the run's own failure
+        log.exception("could not record the DAG run's failure as an alert")
+    alerts.deliver_pending()
+
+
+def dag_run_succeeded(context) -> None:
+    """DAG-level on_success_callback: a later run of the DAG passed."""
+    _resolve_quietly(f"pipeline:{context['dag_run'].dag_id}:run")
+
+
+def _resolve_quietly(fingerprint: str) -> None:
+    """A success callback must not fail what succeeded: errors are logged only."""
     try:
         with warehouse.connect() as conn:
-            alerts.resolve(conn, f"pipeline:{ti.dag_id}:{ti.task_id}")
+            alerts.resolve(conn, fingerprint)
             conn.commit()
     except Exception:
-        log.exception("could not resolve the task's alert")
+        log.exception("could not resolve alert %s", fingerprint)
 
 
 def _channel_stream(dag_id: str, task_id: str) -> tuple[str | None, str | None]:

@@ -52,6 +52,22 @@ DEFAULT_ARGS = {
     "retry_exponential_backoff": True,
     "max_retry_delay": timedelta(minutes=10),
 }
+
+
+def _on_dag_failure(context) -> None:
+    from omnichannel.alert_sources import dag_run_failed
+
+    dag_run_failed(context)
+
+
+def _on_dag_success(context) -> None:
+    from omnichannel.alert_sources import dag_run_succeeded
+
+    dag_run_succeeded(context)
+
+
+# a run that fails with no failed task to say why (a timeout) is an alert of its own
+RUN_CALLBACKS = {"on_failure_callback": _on_dag_failure, "on_success_callback": _on_dag_success}
 DBT_PROFILE = "omnichannel"
 DBT_TARGET = "warehouse"
 
@@ -95,6 +111,7 @@ def build_extract_dag(channel: ChannelConfig) -> DAG:
         start_date=start,
         catchup=False,
         max_active_runs=1,
+        **RUN_CALLBACKS,
         default_args=DEFAULT_ARGS,
         params={
             "from_date": Param(
@@ -181,6 +198,7 @@ def build_transform_dag(config: ChannelsConfig) -> DAG:
         start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
         catchup=False,
         max_active_runs=1,
+        **RUN_CALLBACKS,
         default_args={**DEFAULT_ARGS, "retries": 1},
         tags=["transform", "dbt"],
     ) as dag:
@@ -220,6 +238,7 @@ def build_forecast_dag() -> DAG:
         start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
         catchup=False,
         max_active_runs=1,
+        **RUN_CALLBACKS,
         default_args={**DEFAULT_ARGS, "retries": 1},
         tags=["forecast", "dbt"],
     ) as dag:
@@ -262,6 +281,7 @@ def build_monitor_dag(config: ChannelsConfig) -> DAG:
         start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
         catchup=False,
         max_active_runs=1,
+        **RUN_CALLBACKS,
         default_args=DEFAULT_ARGS,
         tags=["alerts", "monitoring"],
     ) as dag:

@@ -69,3 +69,35 @@ def test_any_other_task_failure_is_a_pipeline_alert_resolved_by_success(
     assert len(receivers.slack) == 1 and len(receivers.mail) == 1
     task_succeeded({"ti": ti})
     assert query("select status from ops.alerts") == [("resolved",)]
+
+
+def test_a_run_failing_without_a_task_alert_is_an_alert_of_its_own(
+    clean_warehouse, config, receivers, routed
+):
+    from omnichannel.alert_sources import dag_run_failed, dag_run_succeeded, task_failed
+    from omnichannel.pipeline import prepare_all
+
+    prepare_all(config)
+    # a run whose failed task raised its alert: no second one for the run
+    ti = SimpleNamespace(dag_id="forecast_demand", task_id="forecast", run_id="r1",
+                         try_number=2, map_index=-1)  # fmt: skip
+    task_failed({"ti": ti, "exception": RuntimeError("boom")})
+    dag_run_failed({"dag_run": SimpleNamespace(dag_id="forecast_demand", run_id="r1"),
+                    "reason": "task_failure"})  # fmt: skip
+    assert query("select fingerprint from ops.alerts") == [("pipeline:forecast_demand:forecast",)]
+    # a run that timed out with no task failure: one alert, one message; the next good run
+    # resolves it
+    receivers.clear()
+    for run_id in ("r2", "r3"):  # two runs in a row time out: one alert, counted twice
+        run = SimpleNamespace(dag_id="transform_dbt", run_id=run_id)
+        dag_run_failed({"dag_run": run, "reason": "timed_out"})
+    [(occurrences, status, message)] = query(
+        "select occurrences, status, message from ops.alerts where fingerprint = %s",
+        "pipeline:transform_dbt:run",
+    )
+    assert (occurrences, status) == (2, "open") and message.endswith(": timed_out")
+    assert len(receivers.slack) == 1 and "timed_out" in receivers.slack[0]["text"]
+    dag_run_succeeded({"dag_run": SimpleNamespace(dag_id="transform_dbt", run_id="r4")})
+    assert query(
+        "select status from ops.alerts where fingerprint = 'pipeline:transform_dbt:run'"
+    ) == [("resolved",)]
