@@ -22,7 +22,6 @@ import logging
 import os
 import subprocess
 import tempfile
-from urllib.parse import unquote, urlsplit
 
 import psycopg
 from psycopg import sql
@@ -32,8 +31,6 @@ from omnichannel import bi, runtime, warehouse
 log = logging.getLogger(__name__)
 
 WAREHOUSE_CONNECTION = "omni_warehouse"
-
-
 PLACEHOLDER = "change-me"  # .env.example's value for every secret
 
 
@@ -67,12 +64,11 @@ def ensure_warehouse_roles(admin_url: str, owner_url: str, bi_password: str) -> 
     """The owner role of `owner_url` (login, no superuser) owning its database, and the
     bi_reader login role. Passwords are (re)set from the given URLs: rotating a secret is
     changing it in .env and running init again."""
-    owner = urlsplit(owner_url)
-    role, password = unquote(owner.username or ""), unquote(owner.password or "")
-    database = owner.path.lstrip("/") or warehouse.DATABASE
+    owner = warehouse.url_parts(owner_url)
+    role, password, database = owner.user, owner.password, owner.database
     if not role:
         raise ValueError("OMNI_WAREHOUSE_URL names no user")
-    if role in (unquote(urlsplit(admin_url).username or ""), bi.ROLE):
+    if role in (warehouse.url_parts(admin_url).user, bi.ROLE):
         # it would lose its superuser rights, or the pipeline would run as the BI reader
         raise ValueError(f"the pipeline's role {role!r} must be a role of its own")
     with psycopg.connect(admin_url, autocommit=True) as conn:
@@ -131,14 +127,14 @@ def password_matches(verifier: str | None, password: str) -> bool:
 
 def warehouse_connection(url: str) -> dict:
     """An Airflow connection (import format) for a libpq URL."""
-    parts = urlsplit(url)
+    parts = warehouse.url_parts(url)
     return {
         "conn_type": "postgres",
-        "host": parts.hostname or "127.0.0.1",
-        "port": parts.port or 5432,
-        "login": unquote(parts.username or ""),
-        "password": unquote(parts.password or ""),
-        "schema": parts.path.lstrip("/") or warehouse.DATABASE,
+        "host": parts.host,
+        "port": parts.port,
+        "login": parts.user,
+        "password": parts.password,
+        "schema": parts.database,
     }
 
 

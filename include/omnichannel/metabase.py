@@ -17,7 +17,6 @@ import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 from omnichannel import bi, warehouse
 
@@ -42,7 +41,7 @@ class Settings:
 
     @classmethod
     def from_env(cls) -> Settings:
-        parts = urlsplit(warehouse.url())
+        parts = warehouse.url_parts()
         missing = [
             name
             for name in (
@@ -59,9 +58,9 @@ class Settings:
             admin_email=os.environ["OMNI_METABASE_ADMIN_EMAIL"],
             admin_password=os.environ["OMNI_METABASE_ADMIN_PASSWORD"],
             # the host Metabase reaches the warehouse at (a service name in compose)
-            warehouse_host=os.environ.get("OMNI_BI_WAREHOUSE_HOST") or parts.hostname or "",
-            warehouse_port=parts.port or 5432,
-            warehouse_database=parts.path.lstrip("/") or warehouse.DATABASE,
+            warehouse_host=os.environ.get("OMNI_BI_WAREHOUSE_HOST") or parts.host,
+            warehouse_port=parts.port,
+            warehouse_database=parts.database,
             reader_password=bi.password(),
         )
 

@@ -308,13 +308,34 @@ def sqlalchemy_url(database: str | None = None) -> str:
     return url(database).replace("postgresql://", "postgresql+psycopg2://", 1)
 
 
+@dataclass(frozen=True)
+class UrlParts:
+    host: str
+    port: int
+    user: str
+    password: str
+    database: str
+
+
+def url_parts(libpq_url: str | None = None) -> UrlParts:
+    """Host, port, user, password and database of a libpq URL (default: the warehouse's)."""
+    parts = urlsplit(libpq_url or url())
+    return UrlParts(
+        host=parts.hostname or "127.0.0.1",
+        port=parts.port or 5432,
+        user=unquote(parts.username or ""),
+        password=unquote(parts.password or ""),
+        database=parts.path.lstrip("/") or DATABASE,
+    )
+
+
 def dbt_env() -> dict[str, str]:
     """Connection settings for dbt_project/profiles.yml, derived from the warehouse URL."""
-    parts = urlsplit(url())
+    parts = url_parts()
     return {
-        "OMNI_PGHOST": parts.hostname or "127.0.0.1",
-        "OMNI_PGPORT": str(parts.port or 5432),
-        "OMNI_PGUSER": unquote(parts.username or ""),
-        "OMNI_PGPASSWORD": unquote(parts.password or ""),
-        "OMNI_PGDATABASE": parts.path.lstrip("/") or DATABASE,
+        "OMNI_PGHOST": parts.host,
+        "OMNI_PGPORT": str(parts.port),
+        "OMNI_PGUSER": parts.user,
+        "OMNI_PGPASSWORD": parts.password,
+        "OMNI_PGDATABASE": parts.database,
     }

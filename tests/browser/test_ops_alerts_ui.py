@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
@@ -66,7 +65,7 @@ def airflow_ui(tmp_path_factory):
     passwords = tmp_path_factory.mktemp("auth") / "passwords.json"
     passwords.write_text(json.dumps(USERS))
     log_path = artefacts_dir() / "api-server.log"
-    airflow = str(Path(sys.executable).with_name("airflow"))
+    airflow = runtime.venv_bin("airflow")
     env = {
         **os.environ,
         "AIRFLOW__API__BASE_URL": f"http://127.0.0.1:{port}",

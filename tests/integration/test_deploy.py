@@ -7,15 +7,13 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import psycopg
 import pytest
 from psycopg import sql
 
-from omnichannel import bi, deploy, warehouse
+from omnichannel import bi, deploy, runtime, warehouse
 
 pytestmark = pytest.mark.integration
 
@@ -82,9 +80,15 @@ def test_init_sets_up_roles_tables_and_the_airflow_connection(fresh_database, mo
             _rows(reader, forbidden)
 
     # Airflow's connection to the warehouse, as the pipeline's role
-    airflow = str(Path(sys.executable).with_name("airflow"))
     shown = subprocess.run(
-        [airflow, "connections", "get", deploy.WAREHOUSE_CONNECTION, "-o", "json"],
+        [
+            runtime.venv_bin("airflow"),
+            "connections",
+            "get",
+            deploy.WAREHOUSE_CONNECTION,
+            "-o",
+            "json",
+        ],
         capture_output=True,
         text=True,
         check=True,

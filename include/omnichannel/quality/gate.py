@@ -475,6 +475,7 @@ def alert(conn: psycopg.Connection, channel, stream, batch_id, result, verdict, 
     from omnichannel.alerts import Alert, raise_alert
 
     held = verdict == "hold"
+    volume = held and is_volume_anomaly(result)
     fingerprint = alert_fingerprint(channel.channel_id, stream, result, verdict)
     details = {
         "verdict": verdict,
@@ -482,7 +483,7 @@ def alert(conn: psycopg.Connection, channel, stream, batch_id, result, verdict, 
         "failures": [f.as_reason() for f in result.failures],
     }
     where = f"{channel.channel_id}/{stream} batch {batch_id}"
-    if fingerprint.startswith("volume:"):
+    if volume:
         low, high = result.volume_band
         expected = f"{low}–{high if high is not None else '∞'}"
         kind = "volume"
