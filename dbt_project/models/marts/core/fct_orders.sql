@@ -119,17 +119,28 @@ priced as (
     ),
 {% endif %}
 
+-- the customer's history across channels and in each channel (cancelled orders and
+-- anonymous buyers take no place: their windows are computed and thrown away)
 sequenced as (
     select
         candidates.*,
-        case
-            when candidates.customer_key is not null and not candidates.is_cancelled
-                then row_number() over (
-                    partition by candidates.customer_key, candidates.is_cancelled
-                    order by candidates.created_at, candidates.channel_id, candidates.order_id
-                )
-        end as customer_order_number
+        candidates.customer_key is not null and not candidates.is_cancelled as has_place,
+        row_number() over across_channels as customer_order_number,
+        row_number() over in_channel as channel_order_number,
+        candidates.order_date - lag(candidates.order_date) over across_channels
+            as days_since_previous_order,
+        candidates.order_date - lag(candidates.order_date) over in_channel
+            as days_since_previous_channel_order
     from candidates
+    window
+        across_channels as (
+            partition by candidates.customer_key, candidates.is_cancelled
+            order by candidates.created_at, candidates.channel_id, candidates.order_id
+        ),
+        in_channel as (
+            partition by candidates.customer_key, candidates.is_cancelled, candidates.channel_id
+            order by candidates.created_at, candidates.order_id
+        )
 )
 
 select
@@ -154,7 +165,11 @@ select
     refunds_reporting,
     net_revenue_reporting,
     published_at,
-    customer_order_number::integer as customer_order_number,
+    case when has_place then customer_order_number::integer end as customer_order_number,
+    case when has_place then channel_order_number::integer end as channel_order_number,
+    case when has_place then days_since_previous_order::integer end as days_since_previous_order,
+    case when has_place then days_since_previous_channel_order::integer end
+        as days_since_previous_channel_order,
     customer_key is null as is_anonymous,
-    customer_order_number = 1 as is_first_order
+    case when has_place then customer_order_number = 1 end as is_first_order
 from sequenced

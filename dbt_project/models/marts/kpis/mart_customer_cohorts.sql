@@ -5,7 +5,8 @@ with customers as (
     select
         customer_key,
         first_channel_id,
-        cohort_month
+        cohort_month,
+        last_order_date
     from {{ ref('dim_customers') }}
 ),
 
@@ -46,8 +47,10 @@ sizes as (
     group by grouping sets ((cohort_month, first_channel_id), (cohort_month))
 ),
 
+-- the customers' last orders are the marts' last month (fct_orders is read once)
 last_month as (
-    select max(order_month) as order_month from orders
+    select date_trunc('month', max(last_order_date))::date as order_month
+    from customers
 ),
 
 grid as (
@@ -72,7 +75,7 @@ monthly as (
         cohort_month,
         months_since_first,
         coalesce(first_channel_id, 'all') as first_channel_id,
-        count(distinct customer_key) as active_customers,
+        count(*) as active_customers,  -- activity has one row per customer and month
         sum(net_revenue_reporting) as net_revenue_reporting
     from activity
     group by grouping sets (

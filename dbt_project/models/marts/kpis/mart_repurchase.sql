@@ -1,11 +1,13 @@
 -- Repurchase per channel and across channels ('all'): the share of identified customers
--- who ordered more than once, and the days between one order and the next.
+-- who ordered more than once, and the days between one order and the next. The places
+-- and gaps come numbered from fct_orders (across channels and within each channel).
 with orders as (
     select
         channel_id,
-        customer_key,
-        order_date,
-        created_at
+        customer_order_number,
+        channel_order_number,
+        days_since_previous_order,
+        days_since_previous_channel_order
     from {{ ref('fct_orders') }}
     where customer_key is not null and not is_cancelled
 ),
@@ -13,67 +15,37 @@ with orders as (
 scoped as (
     select
         channel_id as scope,
-        customer_key,
-        order_date,
-        created_at
+        channel_order_number as order_number,
+        days_since_previous_channel_order as days_since_previous
     from orders
     union all
     select
         'all' as scope,
-        customer_key,
-        order_date,
-        created_at
+        customer_order_number as order_number,
+        days_since_previous_order as days_since_previous
     from orders
 ),
 
-gaps as (
+per_scope as (
     select
         scope,
-        customer_key,
-        order_date - lag(order_date) over (
-            partition by scope, customer_key order by created_at
-        ) as days_since_previous
-    from scoped
-),
-
-per_customer as (
-    select
-        scope,
-        customer_key,
-        count(*) as orders_count
-    from scoped
-    group by scope, customer_key
-),
-
-customers as (
-    select
-        scope,
-        count(*)::integer as customers,
-        count(*) filter (where orders_count > 1)::integer as repeat_customers,
-        sum(orders_count)::integer as orders_count
-    from per_customer
-    group by scope
-),
-
-intervals as (
-    select
-        scope,
+        -- a customer's first order in scope counts the customer, the second a repeat one
+        count(*) filter (where order_number = 1)::integer as customers,
+        count(*) filter (where order_number = 2)::integer as repeat_customers,
+        count(*)::integer as orders_count,
         round(avg(days_since_previous), 1)::numeric(9, 1) as avg_days_between_orders,
         percentile_cont(0.5) within group (order by days_since_previous)::numeric(9, 1)
             as median_days_between_orders
-    from gaps
-    where days_since_previous is not null
+    from scoped
     group by scope
 )
 
 select
-    customers.scope as channel_id,
-    customers.customers,
-    customers.repeat_customers,
-    customers.orders_count,
-    intervals.avg_days_between_orders,
-    intervals.median_days_between_orders,
-    round(customers.repeat_customers::numeric / nullif(customers.customers, 0), 4)
-    ::numeric(9, 4) as repurchase_rate
-from customers
-left join intervals on customers.scope = intervals.scope
+    scope as channel_id,
+    customers,
+    repeat_customers,
+    orders_count,
+    avg_days_between_orders,
+    median_days_between_orders,
+    round(repeat_customers::numeric / nullif(customers, 0), 4)::numeric(9, 4) as repurchase_rate
+from per_scope
