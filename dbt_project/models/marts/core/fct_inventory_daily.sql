@@ -4,12 +4,15 @@
         incremental_strategy='delete+insert',
         unique_key=['location_id', 'sku', 'inventory_date'],
         on_schema_change='fail',
+        indexes=[{'columns': ['location_id', 'inventory_date']}],
     )
 }}
 -- Units on hand per stock location, SKU and day, from the first snapshot of a location
 -- to its latest: a day without a snapshot of a SKU carries the last one forward.
--- Incremental: rebuilds the days from the last built day less the lookback, carrying
--- forward from the last snapshot before them.
+-- Incremental: rebuilds the days from the last built day less the lookback, from the
+-- snapshots of those days only, carrying forward what each SKU had on its location's last
+-- day built before them.
+{%- set first_day = incremental_cutoff('inventory_date', 'date') if is_incremental() else none %}
 with snapshots as (
     select
         channel_id,
@@ -18,32 +21,81 @@ with snapshots as (
         snapshot_date,
         on_hand
     from {{ ref('int_inventory_snapshots_unioned') }}
-    where sku is not null
+    where
+        sku is not null
+        {%- if first_day %}
+            and snapshot_date >= {{ first_day }}
+        {%- endif %}
 ),
 
-window_start as (
-    select
-        {% if is_incremental() %}
-            coalesce(
-                (select max(inventory_date) from {{ this }})
-                - {{ var("incremental_lookback_days") }},
-                '-infinity'::date
-            )
-        {% else %}
-            '-infinity'::date
-        {% endif %} as first_day
-),
+{% if is_incremental() %}
+    last_built as (
+        select
+            location_id,
+            max(inventory_date) as inventory_date
+        from {{ this }}
+        where inventory_date < {{ first_day }}
+        group by location_id
+    ),
 
-bounds as (
-    select
-        snapshots.channel_id,
-        snapshots.location_id,
-        greatest(min(snapshots.snapshot_date), max(window_start.first_day)) as first_day,
-        max(snapshots.snapshot_date) as last_day
-    from snapshots
-    cross join window_start
-    group by snapshots.channel_id, snapshots.location_id
-),
+    seeds as (
+        -- what each SKU had on its location's last day built before the rebuilt days
+        select
+            built.location_id,
+            built.sku,
+            built.on_hand
+        from {{ this }} as built
+        inner join last_built
+            on
+                built.location_id = last_built.location_id
+                and built.inventory_date = last_built.inventory_date
+    ),
+
+    bounds as (
+        -- a location built before goes on from the window's first day, a new one from
+        -- its first snapshot
+        select
+            snapshots.channel_id,
+            snapshots.location_id,
+            case
+                when snapshots.location_id in (select last_built.location_id from last_built)
+                    then {{ first_day }}
+                else min(snapshots.snapshot_date)
+            end as first_day,
+            max(snapshots.snapshot_date) as last_day
+        from snapshots
+        group by snapshots.channel_id, snapshots.location_id
+    ),
+
+    pairs as (
+        select
+            location_id,
+            sku
+        from snapshots
+        union
+        select
+            location_id,
+            sku
+        from seeds
+    ),
+{% else %}
+    bounds as (
+        select
+            channel_id,
+            location_id,
+            min(snapshot_date) as first_day,
+            max(snapshot_date) as last_day
+        from snapshots
+        group by channel_id, location_id
+    ),
+
+    pairs as (
+        select distinct
+            location_id,
+            sku
+        from snapshots
+    ),
+{% endif %}
 
 days as (
     select
@@ -52,13 +104,6 @@ days as (
         series_day::date as inventory_date
     from bounds
     cross join lateral generate_series(bounds.first_day, bounds.last_day, interval '1 day') as series_day
-),
-
-pairs as (
-    select distinct
-        location_id,
-        sku
-    from snapshots
 ),
 
 grid as (
@@ -71,30 +116,24 @@ grid as (
     inner join pairs on days.location_id = pairs.location_id
 ),
 
-seeds as (
-    -- the last snapshot before the rebuilt days, to carry forward from
-    select distinct on (snapshots.location_id, snapshots.sku)
-        snapshots.location_id,
-        snapshots.sku,
-        snapshots.on_hand
-    from snapshots
-    cross join window_start
-    where snapshots.snapshot_date < window_start.first_day
-    order by snapshots.location_id asc, snapshots.sku asc, snapshots.snapshot_date desc
-),
-
 observed as (
     select
         grid.*,
         snapshots.on_hand as snapshot_on_hand,
-        seeds.on_hand as seed_on_hand
+        {% if is_incremental() -%}
+            seeds.on_hand
+        {%- else -%}
+            null::integer
+        {%- endif %} as seed_on_hand
     from grid
     left join snapshots
         on
             grid.location_id = snapshots.location_id
             and grid.sku = snapshots.sku
             and grid.inventory_date = snapshots.snapshot_date
-    left join seeds on grid.location_id = seeds.location_id and grid.sku = seeds.sku
+    {% if is_incremental() -%}
+        left join seeds on grid.location_id = seeds.location_id and grid.sku = seeds.sku
+    {%- endif %}
 ),
 
 grouped as (
