@@ -253,7 +253,9 @@ def main() -> None:
     print("\n| run | seconds | vs full refresh |\n| --- | ---: | ---: |")
     print(f"| dbt build --full-refresh (every model and test) | {full:.1f} | 100% |")
     print(f"| dbt build, next day ({new_lines:,} new lines) | {daily:.1f} | {daily / full:.0%} |")
-    print(f"| dbt build, no rows at all (dbt's fixed cost, {nodes()} nodes) | {floor:.1f} | {floor / full:.0%} |")
+    print(
+        f"| dbt build, no rows at all (dbt's fixed cost, {nodes()} nodes) | {floor:.1f} | {floor / full:.0%} |"
+    )
     print(f"\ntarget: the daily incremental run ≤ 10% of the full refresh: "
           f"{'met' if daily <= 0.1 * full else 'NOT met'}")  # fmt: skip
 

@@ -21,11 +21,11 @@ with snapshots as (
         snapshot_date,
         on_hand
     from {{ ref('int_inventory_snapshots_unioned') }}
-    where
-        sku is not null
-        {%- if first_day %}
-            and snapshot_date >= {{ first_day }}
-        {%- endif %}
+    {% if is_incremental() %}
+        where sku is not null and snapshot_date >= {{ first_day }}
+    {% else %}
+        where sku is not null
+    {% endif %}
 ),
 
 {% if is_incremental() %}
@@ -79,6 +79,16 @@ with snapshots as (
         from seeds
     ),
 {% else %}
+    seeds as (
+        -- a full refresh has nothing built to carry forward from
+        select
+            location_id,
+            sku,
+            on_hand
+        from snapshots
+        where false
+    ),
+
     bounds as (
         select
             channel_id,
@@ -120,20 +130,14 @@ observed as (
     select
         grid.*,
         snapshots.on_hand as snapshot_on_hand,
-        {% if is_incremental() -%}
-            seeds.on_hand
-        {%- else -%}
-            null::integer
-        {%- endif %} as seed_on_hand
+        seeds.on_hand as seed_on_hand
     from grid
     left join snapshots
         on
             grid.location_id = snapshots.location_id
             and grid.sku = snapshots.sku
             and grid.inventory_date = snapshots.snapshot_date
-    {% if is_incremental() -%}
-        left join seeds on grid.location_id = seeds.location_id and grid.sku = seeds.sku
-    {%- endif %}
+    left join seeds on grid.location_id = seeds.location_id and grid.sku = seeds.sku
 ),
 
 grouped as (
