@@ -14,7 +14,9 @@ from airflow.sdk import (
     DAG,
     Asset,
     AssetAny,
+    AssetOrTimeSchedule,
     CronDataIntervalTimetable,
+    CronTriggerTimetable,
     Param,
     TaskGroup,
     task,
@@ -187,14 +189,30 @@ def _stream_tasks(channel: ChannelConfig, stream: str, windows) -> None:
 MARTS_ASSET = Asset(name="marts", uri="omni://warehouse/marts", group="marts")
 
 
+# transform_dbt's weekly run (Sundays 03:00 UTC) tests every row; the runs raw
+# publications trigger test what they published (dbt macro get_where_subquery)
+FULL_TEST_CRON = "0 3 * * 0"
+
+
 def build_transform_dag(config: ChannelsConfig) -> DAG:
-    """dbt (through cosmos) whenever any raw table is published."""
+    """dbt (through cosmos) whenever any raw table is published, and once a week."""
     assets = sorted({(c.kind, s) for c in config.channels for s in extracted_streams(c)})
-    schedule = AssetAny(*(raw_asset(kind, stream) for kind, stream in assets))
+    schedule = AssetOrTimeSchedule(
+        timetable=CronTriggerTimetable(FULL_TEST_CRON, timezone="UTC"),
+        assets=AssetAny(*(raw_asset(kind, stream) for kind, stream in assets)),
+    )
     with DAG(
         dag_id="transform_dbt",
         description="dbt staging → marts, run when raw tables are published",
         schedule=schedule,
+        params={
+            "test_all_rows": Param(
+                False,
+                type="boolean",
+                description="Test every row of the marts, not only those published since "
+                "the last run (scheduled weekly runs always do)",
+            )
+        },
         start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
         catchup=False,
         max_active_runs=1,
@@ -312,6 +330,18 @@ def build_monitor_dag(config: ChannelsConfig) -> DAG:
     return dag
 
 
+# Every dbt invocation of a DAG run (cosmos runs one per model, with the run's id in
+# AIRFLOW_CTX_DAG_RUN_ID) shares the run's test window: the first notes it before any model
+# is rebuilt (dbt macro remember_test_window). Weekly (cron) runs and runs triggered with
+# test_all_rows test every row. Environment, not dbt vars: vars that change with every
+# run would cost each task a full parse of the project.
+DBT_RUN_ENV = {
+    "OMNI_DBT_TEST_ALL_ROWS": (
+        "{{ params.get('test_all_rows', False) or dag_run.run_type == 'scheduled' }}"
+    ),
+}
+
+
 def _dbt_task_group(group_id: str, select=None, exclude=None):
     from cosmos import (
         DbtTaskGroup,
@@ -354,7 +384,7 @@ def _dbt_task_group(group_id: str, select=None, exclude=None):
             select=select or [],
             exclude=exclude or [],
         ),
-        operator_args={"install_deps": False},
+        operator_args={"install_deps": False, "env": DBT_RUN_ENV},
     )
 
 

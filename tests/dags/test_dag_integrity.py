@@ -138,3 +138,43 @@ def test_the_forecast_runs_on_the_marts_the_transform_publishes(channels):
     } <= dbt_tasks
     assert all(forecast.get_task(t) in forecast.get_task("forecast").get_flat_relatives(
         upstream=False) for t in dbt_tasks)  # fmt: skip
+
+
+def test_publications_test_their_rows_and_the_weekly_run_tests_every_row(channels):
+    """Runs raw publications trigger test what they published; the weekly cron run and a
+    run triggered with test_all_rows test every row (OMNI_DBT_TEST_ALL_ROWS, which dbt's
+    macro test_all_rows reads). Every dbt task of a run gets the same value."""
+    import copy
+    from types import SimpleNamespace
+
+    import jinja2
+
+    from omnichannel.orchestration import build_transform_dag
+
+    dag = build_transform_dag(channels)
+    assert type(dag.timetable.timetable).__name__ == "CronTriggerTimetable"
+    assert dag.timetable.timetable.expression == "0 3 * * 0"
+    dbt_tasks = [t for t in dag.tasks if t.task_id.startswith("dbt.")]
+    rendered = {}
+    for run_type, test_all_rows in (
+        ("asset_triggered", False),
+        ("scheduled", False),
+        ("manual", True),
+        ("manual", False),
+    ):
+        context = {
+            "params": {"test_all_rows": test_all_rows},
+            "dag_run": SimpleNamespace(run_type=run_type),
+        }
+        values = set()
+        for original in dbt_tasks:
+            task = copy.copy(original)
+            task.render_template_fields(context, jinja_env=jinja2.Environment())
+            values.add(task.env["OMNI_DBT_TEST_ALL_ROWS"])
+        [rendered[(run_type, test_all_rows)]] = values
+    assert rendered == {
+        ("asset_triggered", False): "False",
+        ("scheduled", False): "True",
+        ("manual", True): "True",
+        ("manual", False): "False",
+    }

@@ -9,11 +9,12 @@ from decimal import Decimal
 import psycopg
 import pytest
 
+from omnichannel import warehouse
 from omnichannel.simulator.server import Simulator
 from omnichannel.simulator.truth import daily_truth, inventory
 from tests.conftest import reference_path, reset_warehouse
 from tests.integration.test_channels import query, run_day
-from tests.integration.test_slice import dbt_build
+from tests.integration.test_slice import dbt_build, run_dbt
 
 pytestmark = pytest.mark.integration
 FIRST = date(2026, 10, 1)
@@ -145,22 +146,29 @@ def test_an_incremental_run_equals_a_full_refresh(built, config, world):
     for n in range(DAYS, DAYS + 2):
         run_day(built, config, FIRST + timedelta(days=n))
     # cautious: not the tests of marts outside the selection (they would read stale marts)
-    dbt_build(world, "--select", *(f"+{t}" for t in INCREMENTAL), "--vars",
+    models = [table.split(".")[1] for table in INCREMENTAL]
+    dbt_build(world, "--select", *(f"+{m}" for m in models), "--vars",
               "{incremental_lookback_days: 0}", "--indirect-selection", "cautious")  # fmt: skip
     incremental = {table: _content(table) for table in INCREMENTAL}
-    dbt_build(world, "--full-refresh", "--select", *INCREMENTAL)
+    dbt_build(world, "--full-refresh", "--select", *models, "--indirect-selection", "cautious")
     for table in INCREMENTAL:
         assert _content(table) == incremental[table], table
     days = query("select count(distinct inventory_date) from marts.fct_inventory_daily")
     assert days == [(DAYS + 2,)]
 
 
-INCREMENTAL = ("fct_orders", "fct_order_lines", "fct_sales_daily", "fct_inventory_daily")
+INCREMENTAL = (
+    "intermediate.int_orders_unioned",
+    "marts.fct_orders",
+    "marts.fct_order_lines",
+    "marts.fct_sales_daily",
+    "marts.fct_inventory_daily",
+)
 
 
 def _content(table: str) -> str:
     [(digest,)] = query(
-        f"select md5(string_agg(t::text, '|' order by t::text)) from marts.{table} t"  # noqa: S608
+        f"select md5(string_agg(t::text, '|' order by t::text)) from {table} t"  # noqa: S608
     )
     return digest
 
@@ -197,3 +205,56 @@ def test_the_docs_site_builds_with_every_mart(built, tmp_path):
         assert mart in page
     catalog = (tmp_path / "catalog.json").read_text()
     assert "model.omnichannel.fct_order_lines" in catalog
+
+
+def test_a_daily_run_tests_what_it_published_and_a_full_run_every_row(built):
+    """A Shopify order gets a status the staging test does not accept. Published ten days
+    ago, a transform run does not read it (its window starts at the latest publication
+    built, less the 3-day lookback) and the weekly run, which tests every row, does.
+    Published now, the run reads it. The window is noted once per DAG run (cosmos gives
+    each task's dbt the run's id) before any model is rebuilt: a run whose facts already
+    hold later publications starts after it, while the first run keeps its own window."""
+    [(order_id, status, published_at)] = query(
+        "select order_id, financial_status, published_at from raw.shopify__orders"
+        " order by order_id limit 1"
+    )
+    [(latest,)] = query("select max(published_at) from marts.fct_order_lines")
+    select = ("--select", "stg_shopify__orders,test_name:accepted_values")
+
+    def passes(run_id: str, **env: str) -> bool:
+        """One dbt task of transform_dbt's run `run_id`: True when its test passes."""
+        env |= {"AIRFLOW_CTX_DAG_ID": "transform_dbt", "AIRFLOW_CTX_DAG_RUN_ID": run_id}
+        result = run_dbt("test", *select, env=env)
+        assert "1 of 1 START test accepted_values" in result.stdout, result.stdout[-2000:]
+        assert "Unable to do partial parsing" not in result.stdout
+        return result.returncode == 0
+
+    run_dbt("parse")  # the runs below each find a parsed project, as cosmos' tasks do
+    execute(
+        "update raw.shopify__orders set financial_status = 'BOGUS',"
+        " published_at = published_at - interval '10 days' where order_id = %s",
+        order_id,
+    )
+    try:
+        assert passes("asset_triggered__1")
+        assert not passes("scheduled__1", OMNI_DBT_TEST_ALL_ROWS="True")
+        execute("update raw.shopify__orders set published_at = %s where order_id = %s",
+                published_at, order_id)  # fmt: skip
+        assert not passes("asset_triggered__1")
+        execute("update marts.fct_order_lines set published_at = published_at"
+                " + interval '10 days' where published_at = %s", latest)  # fmt: skip
+        assert passes("asset_triggered__2")
+        assert not passes("asset_triggered__1")
+    finally:
+        execute(
+            "update raw.shopify__orders set financial_status = %s, published_at = %s"
+            " where order_id = %s",
+            status, published_at, order_id,
+        )  # fmt: skip
+        execute("update marts.fct_order_lines set published_at = %s where published_at > %s",
+                latest, latest)  # fmt: skip
+
+
+def execute(statement: str, *params) -> None:
+    with warehouse.connect(autocommit=True) as conn:
+        conn.execute(statement, params)

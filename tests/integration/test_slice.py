@@ -48,25 +48,20 @@ def dbt_build(world, *args: str) -> None:
 
     prepare_all(load_channels())  # raw tables of channels this test does not load
     load_world_reference(world)
+    result = run_dbt("build", *args)
+    assert result.returncode == 0, result.stdout[-3000:]
+
+
+def run_dbt(command: str, *args: str, env=None) -> subprocess.CompletedProcess:
+    """One dbt command against the test warehouse (`env`: more environment variables),
+    its output captured."""
     project = paths.dbt_project_dir()
     dbt = str(Path(sys.executable).with_name("dbt"))
-    result = subprocess.run(
-        [
-            dbt,
-            "build",
-            "--project-dir",
-            str(project),
-            "--profiles-dir",
-            str(project),
-            "--target-path",
-            str(paths.local_dir() / "dbt-test-target"),
-            *args,
-        ],
-        env={**os.environ, **warehouse.dbt_env()},
-        capture_output=True,
-        text=True,
-    )
-    assert result.returncode == 0, result.stdout[-3000:]
+    return subprocess.run(
+        [dbt, command, "--project-dir", str(project), "--profiles-dir", str(project),
+         "--target-path", str(paths.local_dir() / "dbt-test-target"), *args],
+        env={**os.environ, **warehouse.dbt_env(), **(env or {})}, capture_output=True, text=True,
+    )  # fmt: skip
 
 
 def query(statement: str, *params):

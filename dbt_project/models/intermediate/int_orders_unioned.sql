@@ -1,6 +1,21 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key=['channel_id', 'order_id'],
+        on_schema_change='fail',
+        indexes=[
+            {'columns': ['order_id', 'channel_id'], 'unique': True},
+            {'columns': ['published_at']},
+        ],
+    )
+}}
 -- One row per order of every channel, in the common vocabulary, money in the channel's
 -- currency: gross merchandise as the channel prices it, discounts, net merchandise and
--- refunds without tax.
+-- refunds without tax. A table, since the orders of Amazon, WooCommerce and the stores
+-- are put together from several streams: an incremental run finds the orders any of them
+-- published since the last run (less the lookback) and rebuilds only those.
+{%- set since = incremental_cutoff() if is_incremental() else none %}
 with shopify as (
     select
         channel_id,
@@ -17,7 +32,55 @@ with shopify as (
         refunds,
         published_at
     from {{ ref('stg_shopify__orders') }}
+    {% if is_incremental() %}
+        where published_at > {{ since }}
+    {% endif %}
 ),
+
+{% if is_incremental() %}
+    -- the orders an incremental run rebuilds: those with anything published since
+    amazon_touched as (
+        select
+            channel_id,
+            order_id
+        from {{ ref('stg_amazon_sp__order_items') }}
+        where published_at > {{ since }}
+        union
+        select
+            channel_id,
+            order_id
+        from {{ ref('stg_amazon_sp__orders') }}
+        where published_at > {{ since }}
+        union
+        select
+            channel_id,
+            order_id
+        from {{ ref('stg_amazon_sp__refunds') }}
+        where published_at > {{ since }}
+    ),
+
+    woo_touched as (
+        select
+            channel_id,
+            order_id
+        from {{ ref('stg_woocommerce__orders') }}
+        where published_at > {{ since }}
+        union
+        select
+            channel_id,
+            order_id
+        from {{ ref('stg_woocommerce__refunds') }}
+        where published_at > {{ since }}
+    ),
+
+    stores_touched as (
+        select distinct
+            channel_id,
+            order_id
+        from {{ ref('stg_pos_files__sales') }}
+        where published_at > {{ since }}
+    ),
+{% endif %}
 
 amazon_refunds as (
     select
@@ -26,6 +89,9 @@ amazon_refunds as (
         sum(refunded_merchandise) as refunds,
         max(published_at) as published_at
     from {{ ref('stg_amazon_sp__refunds') }}
+    {% if is_incremental() %}
+        where (channel_id, order_id) in (select * from amazon_touched)
+    {% endif %}
     group by channel_id, order_id
 ),
 
@@ -43,6 +109,9 @@ amazon_orders as (
         sum(net_merchandise) as net_merchandise,
         max(published_at) as published_at
     from {{ ref('stg_amazon_sp__order_items') }}
+    {% if is_incremental() %}
+        where (channel_id, order_id) in (select * from amazon_touched)
+    {% endif %}
     group by channel_id, order_id
 ),
 
@@ -82,6 +151,9 @@ woo_refunds as (
         sum(refunded_merchandise) as refunds,
         max(published_at) as published_at
     from {{ ref('stg_woocommerce__refunds') }}
+    {% if is_incremental() %}
+        where (channel_id, order_id) in (select * from woo_touched)
+    {% endif %}
     group by channel_id, order_id
 ),
 
@@ -103,10 +175,16 @@ woocommerce as (
     from {{ ref('stg_woocommerce__orders') }} as orders
     left join woo_refunds
         on orders.channel_id = woo_refunds.channel_id and orders.order_id = woo_refunds.order_id
+    {% if is_incremental() %}
+        where (orders.channel_id, orders.order_id) in (select * from woo_touched)
+    {% endif %}
 ),
 
 store_lines as (
     select * from {{ ref('stg_pos_files__sales') }}
+    {% if is_incremental() %}
+        where (channel_id, order_id) in (select * from stores_touched)
+    {% endif %}
 ),
 
 stores as (
