@@ -90,7 +90,12 @@ amazon_refunds as (
         max(published_at) as published_at
     from {{ ref('stg_amazon_sp__refunds') }}
     {% if is_incremental() %}
-        where (channel_id, order_id) in (select * from amazon_touched)
+        where (channel_id, order_id) in (
+            select
+                amazon_touched.channel_id,
+                amazon_touched.order_id
+            from amazon_touched
+        )
     {% endif %}
     group by channel_id, order_id
 ),
@@ -110,7 +115,12 @@ amazon_orders as (
         max(published_at) as published_at
     from {{ ref('stg_amazon_sp__order_items') }}
     {% if is_incremental() %}
-        where (channel_id, order_id) in (select * from amazon_touched)
+        where (channel_id, order_id) in (
+            select
+                amazon_touched.channel_id,
+                amazon_touched.order_id
+            from amazon_touched
+        )
     {% endif %}
     group by channel_id, order_id
 ),
@@ -152,7 +162,12 @@ woo_refunds as (
         max(published_at) as published_at
     from {{ ref('stg_woocommerce__refunds') }}
     {% if is_incremental() %}
-        where (channel_id, order_id) in (select * from woo_touched)
+        where (channel_id, order_id) in (
+            select
+                woo_touched.channel_id,
+                woo_touched.order_id
+            from woo_touched
+        )
     {% endif %}
     group by channel_id, order_id
 ),
@@ -176,14 +191,24 @@ woocommerce as (
     left join woo_refunds
         on orders.channel_id = woo_refunds.channel_id and orders.order_id = woo_refunds.order_id
     {% if is_incremental() %}
-        where (orders.channel_id, orders.order_id) in (select * from woo_touched)
+        where (orders.channel_id, orders.order_id) in (
+            select
+                woo_touched.channel_id,
+                woo_touched.order_id
+            from woo_touched
+        )
     {% endif %}
 ),
 
 store_lines as (
     select * from {{ ref('stg_pos_files__sales') }}
     {% if is_incremental() %}
-        where (channel_id, order_id) in (select * from stores_touched)
+        where (channel_id, order_id) in (
+            select
+                stores_touched.channel_id,
+                stores_touched.order_id
+            from stores_touched
+        )
     {% endif %}
 ),
 
