@@ -2,15 +2,12 @@
 -- last var('demand_window_days') days, days of cover, turnover, stock-out days, estimated
 -- lost sales and the stock-out risk flag. Average daily demand is measured on in-stock
 -- days only: a day without stock sells nothing and says nothing about demand.
-with inventory as (
-    select * from {{ ref('fct_inventory_daily') }}
-),
-
-latest as (
+-- (only the window's days are read: the stock by its index on location and day)
+with latest as (
     select
         location_id,
         max(inventory_date) as as_of_date
-    from inventory
+    from {{ ref('fct_inventory_daily') }}
     group by location_id
 ),
 
@@ -18,7 +15,7 @@ windowed as (
     select
         inventory.*,
         latest.as_of_date
-    from inventory
+    from {{ ref('fct_inventory_daily') }} as inventory
     inner join latest on inventory.location_id = latest.location_id
     where inventory.inventory_date > latest.as_of_date - {{ var('demand_window_days') }}
 ),
@@ -31,7 +28,10 @@ sales as (
         sum(units) as units,
         sum(net_merchandise_reporting) as net_merchandise_reporting
     from {{ ref('fct_sales_daily') }}
-    where location_id is not null and sku is not null
+    where
+        location_id is not null
+        and sku is not null
+        and order_date > (select min(latest.as_of_date) from latest) - {{ var('demand_window_days') }}
     group by location_id, sku, order_date
 ),
 

@@ -35,13 +35,25 @@ ranked as (
     from per_sku
 ),
 
-latest_stock as (
-    select distinct on (channel_id, location_id, sku)
-        channel_id,
-        sku,
-        on_hand
+-- every SKU of a location has a row on the location's latest day (carried forward)
+latest_days as (
+    select
+        location_id,
+        max(inventory_date) as inventory_date
     from {{ ref('fct_inventory_daily') }}
-    order by channel_id asc, location_id asc, sku asc, inventory_date desc
+    group by location_id
+),
+
+latest_stock as (
+    select
+        inventory.channel_id,
+        inventory.sku,
+        inventory.on_hand
+    from {{ ref('fct_inventory_daily') }} as inventory
+    inner join latest_days
+        on
+            inventory.location_id = latest_days.location_id
+            and inventory.inventory_date = latest_days.inventory_date
 ),
 
 stock as (
