@@ -22,11 +22,32 @@ order_days as (
         sum(discounts_reporting) as discounts_reporting,
         sum(refunds_reporting) as refunds_reporting,
         sum(net_revenue_reporting) as net_revenue_reporting,
-        count(distinct customer_key) filter (where is_first_order)::integer as new_customers,
-        count(distinct customer_key) filter (where not is_first_order)::integer
-            as returning_customers,
         count(*) filter (where is_anonymous)::integer as anonymous_orders
     from orders
+    group by channel_id, order_date
+),
+
+-- customers counted once a day, whatever the number of their orders that day (grouped
+-- first: cheaper than a distinct count over every order of the channel)
+customer_days as (
+    select
+        channel_id,
+        order_date,
+        customer_key,
+        bool_or(is_first_order) as placed_first_order,
+        bool_or(not is_first_order) as placed_later_order
+    from {{ ref('fct_orders') }}  -- not `orders`: a CTE read twice is materialised whole
+    where customer_key is not null and not is_cancelled
+    group by channel_id, order_date, customer_key
+),
+
+customers as (
+    select
+        channel_id,
+        order_date,
+        count(*) filter (where placed_first_order)::integer as new_customers,
+        count(*) filter (where placed_later_order)::integer as returning_customers
+    from customer_days
     group by channel_id, order_date
 ),
 
@@ -59,8 +80,8 @@ select
     traffic_days.sessions,
     round(coalesce(order_days.orders_count, 0)::numeric / nullif(traffic_days.sessions, 0), 4)
     ::numeric(9, 4) as conversion_rate,
-    coalesce(order_days.new_customers, 0) as new_customers,
-    coalesce(order_days.returning_customers, 0) as returning_customers,
+    coalesce(customers.new_customers, 0) as new_customers,
+    coalesce(customers.returning_customers, 0) as returning_customers,
     coalesce(order_days.anonymous_orders, 0) as anonymous_orders,
     round(order_days.refunds / nullif(order_days.net_merchandise, 0), 4)::numeric(9, 4)
         as refund_rate,
@@ -81,3 +102,5 @@ full outer join traffic_days
         and order_days.order_date = traffic_days.traffic_date
 inner join channels
     on coalesce(order_days.channel_id, traffic_days.channel_id) = channels.channel_id
+left join customers
+    on order_days.channel_id = customers.channel_id and order_days.order_date = customers.order_date

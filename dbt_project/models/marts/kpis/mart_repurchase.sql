@@ -1,29 +1,21 @@
 -- Repurchase per channel and across channels ('all'): the share of identified customers
 -- who ordered more than once, and the days between one order and the next. The places
 -- and gaps come numbered from fct_orders (across channels and within each channel).
-with orders as (
-    select
-        channel_id,
-        customer_order_number,
-        channel_order_number,
-        days_since_previous_order,
-        days_since_previous_channel_order
-    from {{ ref('fct_orders') }}
-    where customer_key is not null and not is_cancelled
-),
-
-scoped as (
+-- (fct_orders is read once per scope: a CTE read twice would be materialised whole)
+with scoped as (
     select
         channel_id as scope,
         channel_order_number as order_number,
         days_since_previous_channel_order as days_since_previous
-    from orders
+    from {{ ref('fct_orders') }}
+    where customer_key is not null and not is_cancelled
     union all
     select
         'all' as scope,
         customer_order_number as order_number,
         days_since_previous_order as days_since_previous
-    from orders
+    from {{ ref('fct_orders') }}
+    where customer_key is not null and not is_cancelled
 ),
 
 per_scope as (
