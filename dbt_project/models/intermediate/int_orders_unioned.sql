@@ -38,7 +38,10 @@ with shopify as (
 ),
 
 {% if is_incremental() %}
-    -- the orders an incremental run rebuilds: those with anything published since
+    -- the orders an incremental run rebuilds: those with anything published since. Their
+    -- rows are then looked up by raw's key index through `= any(array(...))` (a join
+    -- with the few keys is planned as a scan of every row; an order id touched in one
+    -- channel and present in another is rebuilt there too, unchanged)
     amazon_touched as (
         select
             channel_id,
@@ -90,12 +93,9 @@ amazon_refunds as (
         max(published_at) as published_at
     from {{ ref('stg_amazon_sp__refunds') }}
     {% if is_incremental() %}
-        where (channel_id, order_id) in (
-            select
-                amazon_touched.channel_id,
-                amazon_touched.order_id
-            from amazon_touched
-        )
+        where
+            channel_id = any(array(select amazon_touched.channel_id from amazon_touched))
+            and order_id = any(array(select amazon_touched.order_id from amazon_touched))
     {% endif %}
     group by channel_id, order_id
 ),
@@ -115,12 +115,9 @@ amazon_orders as (
         max(published_at) as published_at
     from {{ ref('stg_amazon_sp__order_items') }}
     {% if is_incremental() %}
-        where (channel_id, order_id) in (
-            select
-                amazon_touched.channel_id,
-                amazon_touched.order_id
-            from amazon_touched
-        )
+        where
+            channel_id = any(array(select amazon_touched.channel_id from amazon_touched))
+            and order_id = any(array(select amazon_touched.order_id from amazon_touched))
     {% endif %}
     group by channel_id, order_id
 ),
@@ -162,12 +159,9 @@ woo_refunds as (
         max(published_at) as published_at
     from {{ ref('stg_woocommerce__refunds') }}
     {% if is_incremental() %}
-        where (channel_id, order_id) in (
-            select
-                woo_touched.channel_id,
-                woo_touched.order_id
-            from woo_touched
-        )
+        where
+            channel_id = any(array(select woo_touched.channel_id from woo_touched))
+            and order_id = any(array(select woo_touched.order_id from woo_touched))
     {% endif %}
     group by channel_id, order_id
 ),
@@ -191,12 +185,9 @@ woocommerce as (
     left join woo_refunds
         on orders.channel_id = woo_refunds.channel_id and orders.order_id = woo_refunds.order_id
     {% if is_incremental() %}
-        where (orders.channel_id, orders.order_id) in (
-            select
-                woo_touched.channel_id,
-                woo_touched.order_id
-            from woo_touched
-        )
+        where
+            orders.channel_id = any(array(select woo_touched.channel_id from woo_touched))
+            and orders.order_id = any(array(select woo_touched.order_id from woo_touched))
     {% endif %}
 ),
 

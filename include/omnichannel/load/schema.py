@@ -235,6 +235,10 @@ def ensure_stream_tables(conn: psycopg.Connection, spec: StreamSpec) -> None:
             primary key ({key}))""").format(
             t=sql.Identifier(f"{table}_history"), cols=raw_cols, key=history_key
         ),
+        # incremental dbt models read raw by publication time (the rows since their last run)
+        sql.SQL("create index if not exists {i} on raw.{t} (published_at)").format(
+            i=sql.Identifier(f"{table}__published_at"), t=sql.Identifier(table)
+        ),
     ]
     # a column a newer connector version added: existing tables get it (nullable: old rows
     # were received without it)
