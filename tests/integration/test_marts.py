@@ -9,7 +9,7 @@ from decimal import Decimal
 import psycopg
 import pytest
 
-from omnichannel import warehouse
+from omnichannel import paths, warehouse
 from omnichannel.simulator.server import Simulator
 from omnichannel.simulator.truth import daily_truth, inventory
 from tests.conftest import reference_path, reset_warehouse
@@ -145,12 +145,16 @@ def test_an_incremental_run_equals_a_full_refresh(built, config, world):
     days would re-read everything and prove nothing."""
     for n in range(DAYS, DAYS + 2):
         run_day(built, config, FIRST + timedelta(days=n))
-    # cautious: not the tests of marts outside the selection (they would read stale marts)
-    models = [table.split(".")[1] for table in INCREMENTAL]
-    dbt_build(world, "--select", *(f"+{m}" for m in models), "--vars",
-              "{incremental_lookback_days: 0}", "--indirect-selection", "cautious")  # fmt: skip
+    # the models only (everything upstream of them is a view): their tests run elsewhere
+    models = [
+        "--select",
+        *(table.split(".")[1] for table in INCREMENTAL),
+        "--resource-type",
+        "model",
+    ]
+    dbt_build(world, *models, "--vars", "{incremental_lookback_days: 0}")
     incremental = {table: _content(table) for table in INCREMENTAL}
-    dbt_build(world, "--full-refresh", "--select", *models, "--indirect-selection", "cautious")
+    dbt_build(world, "--full-refresh", *models)
     for table in INCREMENTAL:
         assert _content(table) == incremental[table], table
     days = query("select count(distinct inventory_date) from marts.fct_inventory_daily")
@@ -207,29 +211,43 @@ def test_the_docs_site_builds_with_every_mart(built, tmp_path):
     assert "model.omnichannel.fct_order_lines" in catalog
 
 
-def test_a_daily_run_tests_what_it_published_and_a_full_run_every_row(built):
+def test_a_daily_run_tests_what_it_published_and_a_full_run_every_row(built, monkeypatch):
     """A Shopify order gets a status the staging test does not accept. Published ten days
     ago, a transform run does not read it (its window starts at the latest publication
     built, less the 3-day lookback) and the weekly run, which tests every row, does.
     Published now, the run reads it. The window is noted once per DAG run (cosmos gives
-    each task's dbt the run's id) before any model is rebuilt: a run whose facts already
-    hold later publications starts after it, while the first run keeps its own window."""
+    each task's dbt the run's id, and runs dbt in-process as here) before any model is
+    rebuilt: a run whose facts already hold later publications starts after it, while the
+    first run keeps its own window."""
+    from dbt.cli.main import dbtRunner
+
     [(order_id, status, published_at)] = query(
         "select order_id, financial_status, published_at from raw.shopify__orders"
         " order by order_id limit 1"
     )
     [(latest,)] = query("select max(published_at) from marts.fct_order_lines")
-    select = ("--select", "stg_shopify__orders,test_name:accepted_values")
+    for name, value in warehouse.dbt_env().items():
+        monkeypatch.setenv(name, value)
+    project = str(paths.dbt_project_dir())
+    target = str(paths.local_dir() / "dbt-test-target")
+    run_dbt("parse")  # each run below finds a parsed project, as cosmos' tasks do
 
-    def passes(run_id: str, **env: str) -> bool:
+    def passes(run_id: str, test_all_rows: str = "False") -> bool:
         """One dbt task of transform_dbt's run `run_id`: True when its test passes."""
-        env |= {"AIRFLOW_CTX_DAG_ID": "transform_dbt", "AIRFLOW_CTX_DAG_RUN_ID": run_id}
-        result = run_dbt("test", *select, env=env)
-        assert "1 of 1 START test accepted_values" in result.stdout, result.stdout[-2000:]
-        assert "Unable to do partial parsing" not in result.stdout
-        return result.returncode == 0
+        monkeypatch.setenv("AIRFLOW_CTX_DAG_ID", "transform_dbt")
+        monkeypatch.setenv("AIRFLOW_CTX_DAG_RUN_ID", run_id)
+        monkeypatch.setenv("OMNI_DBT_TEST_ALL_ROWS", test_all_rows)
+        events = []
+        result = dbtRunner(callbacks=[lambda event: events.append(event.info.name)]).invoke(
+            ["test", "--project-dir", project, "--profiles-dir", project, "--target-path",
+             target, "--select", "stg_shopify__orders,test_name:accepted_values"]
+        )  # fmt: skip
+        assert result.exception is None, result.exception
+        [tested] = [r for r in result.result.results if r.node.resource_type == "test"]
+        assert tested.node.name.startswith("accepted_values_stg_shopify__orders_financial")
+        assert "UnableToPartialParse" not in events  # environment, not vars: no re-parse
+        return result.success
 
-    run_dbt("parse")  # the runs below each find a parsed project, as cosmos' tasks do
     execute(
         "update raw.shopify__orders set financial_status = 'BOGUS',"
         " published_at = published_at - interval '10 days' where order_id = %s",
@@ -237,7 +255,7 @@ def test_a_daily_run_tests_what_it_published_and_a_full_run_every_row(built):
     )
     try:
         assert passes("asset_triggered__1")
-        assert not passes("scheduled__1", OMNI_DBT_TEST_ALL_ROWS="True")
+        assert not passes("scheduled__1", test_all_rows="True")
         execute("update raw.shopify__orders set published_at = %s where order_id = %s",
                 published_at, order_id)  # fmt: skip
         assert not passes("asset_triggered__1")
