@@ -311,6 +311,16 @@ def build_monitor_dag(config: ChannelsConfig) -> DAG:
 
             return check_freshness(config)
 
+        @task(task_id="sweep_stale_batches")
+        def sweep_stale_batches() -> list[int]:
+            """Batches a crash left unfinished: failed, partitions dropped (see ledger)."""
+            from omnichannel import warehouse
+            from omnichannel.load import ledger, schema
+
+            with warehouse.connect(autocommit=True) as conn:
+                schema.ensure_base(conn)
+                return ledger.sweep_stale(conn)
+
         @task(task_id="deliver_pending")
         def deliver_pending() -> int:
             """Announce alerts a failed delivery left behind."""
@@ -326,7 +336,7 @@ def build_monitor_dag(config: ChannelsConfig) -> DAG:
             logical = context.get("logical_date") or pendulum.now("UTC")
             return send_digest() if logical.hour == 7 else 0
 
-        check_freshness() >> deliver_pending() >> daily_digest()
+        sweep_stale_batches() >> check_freshness() >> deliver_pending() >> daily_digest()
     return dag
 
 

@@ -134,6 +134,10 @@ def extract_and_land(
     spec = stream_spec(channel.kind, stream)
     prepare(channel, stream)
     with warehouse.connect(autocommit=True) as conn:
+        # batches of this stream a crash left unfinished (their watermark never moved)
+        swept = ledger.sweep_stale(conn, channel_id=channel.channel_id, stream=stream)
+        if swept:
+            log.warning("swept stale batches %s of %s/%s", swept, channel.channel_id, stream)
         watermark = ledger.get_watermark(conn, channel.channel_id, stream)
         cursor_from, cursor_to = extraction_window(
             watermark, interval, timedelta(hours=channel.lookback_hours)
@@ -221,8 +225,8 @@ def gate(channel: ChannelConfig, stream: str, batch_id: int) -> quality_gate.Gat
             ledger.set_status(conn, batch_id, "failed", error="landed rows missing")
             raise RuntimeError(
                 f"channel {channel.channel_id!r}, stream {stream!r}, batch {batch_id}: "
-                f"{len(frame)} rows in landing but {batch.rows_received} received (was the "
-                "server restarted? landing is unlogged); re-run the interval"
+                f"{len(frame)} rows in landing but {batch.rows_received} received; nothing "
+                "published, the watermark stays: re-run the interval"
             )
         result = quality_gate.validate_frame(spec, frame, parameters)
         verdict = result.verdict(rules.max_bad_share)

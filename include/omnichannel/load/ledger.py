@@ -28,6 +28,7 @@ class Batch:
     rows_quarantined: int | None
     error: str | None
     replay_of: int | None = None  # the batch whose quarantined rows this one re-publishes
+    pages_quarantined: int = 0  # files or pages kept whole in quarantine (unreadable)
 
 
 BATCH_COLUMNS = ", ".join(Batch.__dataclass_fields__)
@@ -102,7 +103,7 @@ def get_batch(conn: psycopg.Connection, batch_id: int) -> Batch:
 
 
 def set_status(conn, batch_id: int, status: str, error: str | None = None, **counts) -> None:
-    assignments = ["status = %s", "error = coalesce(%s, error)"]
+    assignments = ["status = %s", "error = coalesce(%s, error)", "heartbeat_at = now()"]
     values: list = [status, error]
     for column, value in counts.items():
         assignments.append(f"{column} = %s")
@@ -127,3 +128,52 @@ def advance_watermark(conn, batch: Batch) -> None:
              where ops.watermarks.watermark < excluded.watermark""",
         (batch.channel_id, batch.stream, batch.cursor_to, batch.batch_id),
     )
+
+
+# A batch's task updates its heartbeat with every page; one this old was left behind by a
+# crash or a killed worker (no task retry is coming for it).
+STALE_AFTER_HOURS = 6.0
+UNFINISHED = ("extracting", "landed", "gated")
+
+
+def sweep_stale(
+    conn,
+    stale_after_hours: float = STALE_AFTER_HOURS,
+    channel_id: str | None = None,
+    stream: str | None = None,
+) -> list[int]:
+    """Fail the unfinished batches nobody will finish and drop their landing partitions.
+
+    Their watermark never moved, so the stream's next run reads their window again (a
+    snapshot stream's past day cannot be read again: see docs/operations.md). Returns the
+    swept batch ids."""
+    with conn.transaction():
+        swept = conn.execute(
+            """update ops.load_batches
+               set status = 'failed', finished_at = now(), heartbeat_at = now(),
+                   error = coalesce(error || '; ', '') || 'stale: unfinished (' || status
+                           || ') and untouched for over ' || %(hours)s::text
+                           || ' h; swept, the next run reads its window again'
+               where status = any(%(unfinished)s)
+                 and coalesce(heartbeat_at, started_at) < now() - make_interval(secs => %(secs)s)
+                 and (%(channel)s::text is null or channel_id = %(channel)s)
+                 and (%(stream)s::text is null or stream = %(stream)s)
+               returning batch_id""",
+            {
+                "hours": stale_after_hours,
+                "secs": stale_after_hours * 3600,
+                "unfinished": list(UNFINISHED),
+                "channel": channel_id,
+                "stream": stream,
+            },
+        ).fetchall()
+        ids = [r[0] for r in swept]
+        for batch_id in ids:
+            suffix = f"__b{batch_id}"
+            for (table,) in conn.execute(
+                "select c.relname from pg_class as c join pg_namespace as n on n.oid = "
+                "c.relnamespace where n.nspname = 'landing' and right(c.relname, %s) = %s",
+                (len(suffix), suffix),
+            ).fetchall():
+                schema.drop_landing_partitions(conn, table.removesuffix(suffix), [batch_id])
+    return ids

@@ -159,43 +159,81 @@ def _merge(conn: psycopg.Connection, q: _Statements, rows: sql.Composable) -> No
     conn.execute(q.insert_new(rows))
 
 
+class LandingLost(RuntimeError):
+    """The batch's landing partition holds fewer rows than the ledger says were accepted:
+    publishing it would record rows that never reached raw."""
+
+
+def _landed(conn: psycopg.Connection, q: _Statements) -> int | None:
+    """Rows in the batch's partition, or None when the partition is gone."""
+    if conn.execute("select to_regclass(%s)", (q.source.as_string(conn),)).fetchone()[0] is None:
+        return None
+    return conn.execute(sql.SQL("select count(*) from {}").format(q.source)).fetchone()[0]
+
+
 def publish(conn: psycopg.Connection, spec: StreamSpec, batch_id: int) -> ledger.Batch:
     """Merge the batch into raw and advance the watermark, all in one transaction; the
-    batch's landing partition goes with it."""
+    batch's landing partition goes with it. Publishing a batch that is already published
+    (a retry after a commit whose acknowledgement was lost) changes nothing and succeeds.
+
+    The ledger's counts are counted from the partition the merge read, in the merge's
+    transaction: a partition that lost rows (it should not, landing is logged, but a
+    restored backup or a hand-made change can) fails the batch and publishes nothing."""
     q = _Statements(spec, batch_id)
+    try:
+        return _publish(conn, q, batch_id)
+    except LandingLost as exc:
+        with conn.transaction():
+            ledger.set_status(conn, batch_id, "failed", error=str(exc)[:2000])
+        raise
+
+
+def _publish(conn: psycopg.Connection, q: _Statements, batch_id: int) -> ledger.Batch:
     with conn.transaction():
         conn.execute("set local work_mem = '256MB'")  # hashes of a large batch stay in memory
         # a merge join against raw sorts the wide landing rows (payloads) on disk: 3× slower
         # than hashing raw's keys or probing its index, which the planner picks otherwise
         conn.execute("set local enable_mergejoin = off")
+        # one publish of a batch at a time: a retry waits for a publish still under way
+        conn.execute("select pg_advisory_xact_lock(hashtext('omni.publish'), %s::int)", (batch_id,))
         batch = ledger.get_batch(conn, batch_id)
+        if batch.status == "published":
+            return batch
         if batch.status != "gated":
             raise RuntimeError(
                 f"batch {batch_id} ({batch.channel_id}/{batch.stream}) is "
                 f"{batch.status!r}; only a gated batch can be published"
             )
         accepted = batch.rows_received - (batch.rows_quarantined or 0)
+        landed = _landed(conn, q)
+        if landed != accepted:
+            raise LandingLost(
+                f"channel {batch.channel_id!r}, stream {batch.stream!r}, batch {batch_id}: "
+                f"{'no landing partition' if landed is None else f'{landed} rows in landing'}"
+                f" but {accepted} accepted by the gate; nothing published, the watermark "
+                "stays: re-run the interval"
+            )
         try:
             with conn.transaction():  # the usual case: one version per record, no sort
                 if not _first_load(conn, q):
                     _merge(conn, q, q.select)
-            versions = accepted
+            versions = landed
         except (errors.UniqueViolation, errors.CardinalityViolation):
             # records that come more than once: collapse them, then merge the latest
             conn.execute(q.pick())
             conn.execute(q.to_history(q.picked(latest=False)))
             _merge(conn, q, q.picked(latest=True))
             versions = conn.execute("select count(*) from batch_pick").fetchone()[0]
-        # every accepted row is published: to raw, to history, or (an exact copy of a
+        # every landed row is published: to raw, to history, or (an exact copy of a
         # version received twice) collapsed onto that version
         ledger.set_status(
             conn,
             batch_id,
             "published",
-            rows_published=accepted,
-            rows_duplicate=accepted - versions,
+            rows_published=landed,
+            rows_duplicate=landed - versions,
             rows_quarantined=batch.rows_quarantined or 0,
         )
         ledger.advance_watermark(conn, batch)
-        schema.drop_landing_partitions(conn, spec.table, [batch_id])
+        schema.drop_landing_partitions(conn, q.spec.table, [batch_id])
     return ledger.get_batch(conn, batch_id)

@@ -122,6 +122,12 @@ alter table quarantine.records add column if not exists released_to bigint;
 alter table quarantine.records add column if not exists released_by text;
 -- a replay is a batch of its own that re-publishes the quarantined rows of another
 alter table ops.load_batches add column if not exists replay_of bigint;
+-- the last time the batch's task touched it: a batch left unfinished by a crash is swept
+-- once this is old (ledger.sweep_stale)
+alter table ops.load_batches add column if not exists heartbeat_at timestamptz;
+-- files or pages quarantined whole (unreadable), beside the rows counted above
+alter table ops.load_batches add column if not exists pages_quarantined integer not null
+    default 0;
 
 -- alert records; the alerting issue routes them (Slack, e-mail) and adds the review page.
 -- A repeat of an open alert (same fingerprint) counts on the same row.
@@ -191,10 +197,11 @@ def landing_partition(table: str, batch_id: int) -> sql.Identifier:
 
 
 def create_landing_partition(conn: psycopg.Connection, table: str, batch_id: int) -> None:
-    # unlogged: landing is re-filled by re-extracting; the gate checks the landed count
-    # against the ledger, so rows a server crash truncated are noticed
+    # logged (not unlogged): crash recovery empties an unlogged table and a promoted standby
+    # has none, and a snapshot stream cannot be re-read for a past day. The gate and publish
+    # still count the partition against the ledger, so a lost row fails the batch loudly.
     conn.execute(
-        sql.SQL("create unlogged table {} partition of landing.{} for values in ({})").format(
+        sql.SQL("create table {} partition of landing.{} for values in ({})").format(
             landing_partition(table, batch_id), sql.Identifier(table), sql.Literal(batch_id)
         )
     )
