@@ -164,14 +164,25 @@ def extract_and_land(
             cursor_to.isoformat(),
         )
         client = KINDS[channel.kind].make_client(channel, credentials)
-        pages = rows = 0
+        pages = rows = kept = 0
         fields = drift.FieldTracker()
         try:
             for page in client.iter_pages(stream, cursor_from, cursor_to):
                 with conn.transaction():
-                    rows += land_page(conn, spec, batch_id, channel.channel_id, page)
+                    if page.unreadable is not None:  # one file: kept whole, the rest goes on
+                        kept += 1
+                        _keep_unreadable_file(conn, channel, stream, batch_id, page)
+                    else:
+                        rows += land_page(conn, spec, batch_id, channel.channel_id, page)
                     pages += 1
-                    ledger.set_status(conn, batch_id, "extracting", pages=pages, rows_received=rows)
+                    ledger.set_status(
+                        conn,
+                        batch_id,
+                        "extracting",
+                        pages=pages,
+                        rows_received=rows,
+                        pages_quarantined=kept,
+                    )
                 fields.add(page.records)
         except Exception as exc:
             with conn.transaction():
@@ -185,6 +196,37 @@ def extract_and_land(
         ledger.set_status(conn, batch_id, "landed", pages=pages, rows_received=rows)
     log.info("batch %s landed: %s rows in %s pages", batch_id, rows, pages)
     return batch_id
+
+
+def _keep_unreadable_file(conn, channel, stream: str, batch_id: int, page) -> None:
+    from omnichannel.alerts import Alert, raise_alert
+
+    unreadable = page.unreadable
+    held_in = quarantine.keep_file(
+        conn, channel.channel_id, stream, batch_id, page.number, unreadable
+    )
+    where = f"{channel.channel_id}/{stream} batch {batch_id}"
+    if held_in is not None:
+        log.warning("%s: %s is still in quarantine (batch %s)", where, unreadable.name, held_in)
+    else:
+        log.warning("%s: %s kept in quarantine: %s", where, unreadable.name, unreadable.reason)
+    raise_alert(
+        conn,
+        Alert(
+            kind="data_quality",
+            severity="critical",
+            fingerprint=f"dq:unreadable:{channel.channel_id}:{stream}",
+            message=(
+                f"{where}: {unreadable.reason}; the file is kept in quarantine"
+                f"{f' (batch {held_in})' if held_in is not None else ''}, the other files "
+                "published; fix it and replay the batch, or re-send it"
+            ),
+            channel_id=channel.channel_id,
+            stream=stream,
+            batch_id=held_in or batch_id,
+            details={"file": unreadable.name, "page": page.number, "reason": unreadable.reason},
+        ),
+    )
 
 
 def _keep_unreadable_page(conn, channel, stream: str, batch_id: int, exc: ExtractError) -> None:
@@ -235,12 +277,14 @@ def gate(channel: ChannelConfig, stream: str, batch_id: int) -> quality_gate.Gat
             quality_gate.record_results(conn, batch_id, result)
             if verdict == "pass":
                 ledger.set_status(conn, batch_id, "gated")
+        if result.volume_high:
+            quality_gate.volume_alert(conn, channel, stream, batch_id, result)
         if verdict == "quarantine":
             moved = quarantine.quarantine_rows(conn, spec, batch_id, result.bad_rows)
             log.warning("%s: %s rows quarantined: %s", where, moved, result.summary())
             quality_gate.alert(conn, channel, stream, batch_id, result, verdict, rules)
         elif verdict == "hold":
-            reasons = [f.as_reason() for f in result.batch_failures]
+            reasons = [f.as_reason() for f in result.holding_failures]
             if result.bad_share > rules.max_bad_share:
                 reasons.append(quality_gate.share_reason(result, rules))
             quarantine.hold(conn, spec, batch_id, reasons, result.bad_rows)
@@ -254,7 +298,12 @@ def gate(channel: ChannelConfig, stream: str, batch_id: int) -> quality_gate.Gat
             # the next load passes: the stream's open data-quality alerts have cleared
             from omnichannel.alerts import resolve
 
-            for prefix in ("dq:hold", "dq:quarantine", "dq:unreadable", "volume"):
+            cleared = ["dq:hold", "dq:quarantine"]
+            if not result.volume_high:
+                cleared.append("volume")
+            if not batch.pages_quarantined:  # else a file of this very batch is unreadable
+                cleared.append("dq:unreadable")
+            for prefix in cleared:
                 resolve(conn, f"{prefix}:{channel.channel_id}:{stream}")
     return result
 
@@ -283,7 +332,8 @@ def replay(channel: ChannelConfig, batch_id: int, accept: bool, by: str) -> ledg
             raise ValueError(f"batch {batch_id} belongs to {original.channel_id!r}")
         spec = stream_spec(channel.kind, original.stream)
         prepare(channel, original.stream)
-        replay_id = quarantine.land_replay(conn, spec, batch_id)
+        files = _reparse_files(conn, channel, spec, batch_id)
+        replay_id = quarantine.land_replay(conn, spec, batch_id, [page for page, _ in files])
         if accept:
             ledger.set_status(conn, replay_id, "gated", error=f"accepted by {by} without the gate")
             quarantine.unpublishable(conn, spec, replay_id, by)
@@ -292,16 +342,44 @@ def replay(channel: ChannelConfig, batch_id: int, accept: bool, by: str) -> ledg
         if not accept:
             gate(channel, original.stream, replay_id)
     except BatchHeld:  # held again: the rows are in quarantine under the replay batch
-        _release(batch_id, replay_id, by)
+        _release(batch_id, replay_id, by, [number for _, number in files])
         raise
     batch = publish_batch(channel, original.stream, replay_id)
-    _release(batch_id, replay_id, by)
+    _release(batch_id, replay_id, by, [number for _, number in files])
     return batch
 
 
-def _release(batch_id: int, replay_id: int, by: str) -> None:
+def _reparse_files(conn, channel, spec, batch_id: int) -> list[tuple]:
+    """The files the batch kept whole, read again with the channel's current config (an
+    encoding named after the fact, say): (page, page number) of each that reads now. One
+    that still does not read fails the replay naming it, and stays in quarantine."""
+    import base64
+
+    from omnichannel.streams import Page
+
+    parse = getattr(KINDS[channel.kind], "parse", None)
+    pages = []
+    for kept in quarantine.open_files(conn, batch_id):
+        if parse is None or kept["base64"] is None:
+            raise ValueError(
+                f"batch {batch_id}: file {kept['file']} was not kept whole (too large, or "
+                "not a regular file); put a readable copy in the landing folder and re-run "
+                "the interval"
+            )
+        name = kept["file"].rsplit("/", 1)[-1]
+        try:
+            records = parse(channel, spec, name, base64.b64decode(kept["base64"]))
+        except ValueError as exc:
+            raise ValueError(f"batch {batch_id}: still unreadable: {exc}") from exc
+        pages.append((Page(kept["page_no"], records, name), kept["page_no"]))
+    return pages
+
+
+def _release(batch_id: int, replay_id: int, by: str, files=()) -> None:
     with warehouse.connect(autocommit=True) as conn:
         quarantine.release(conn, batch_id, replay_id, by)
+        for page_no in files:
+            quarantine.release_file(conn, batch_id, page_no, replay_id, by)
 
 
 def run_interval(

@@ -17,6 +17,8 @@ class Column:
     sql_type: str  # the type in raw; landing stores text
     description: str
     nullable: bool = True
+    # SQL literal that fills a not-null column added to a table that already has rows
+    default: str | None = None
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,10 @@ class StreamSpec:
     # catalogue-like streams: records made long before the pipeline starts (products) are
     # read in full by the first batch of a channel, then incrementally
     full_first_sync: bool = False
+    # file streams: a later page (file) of a batch restates the records of an earlier one (a
+    # re-sent or corrected export), so the same version with another content is not a
+    # conflict across pages, only inside one
+    later_page_replaces: bool = False
 
     @property
     def table(self) -> str:
@@ -50,12 +56,34 @@ class StreamSpec:
 
 
 @dataclass(frozen=True)
+class Unreadable:
+    """A file that cannot be read (encoding, cut off, wrong columns, too large, not a
+    regular file): it is kept whole in quarantine with the reason, and the rest of the
+    batch goes on. The reason names file and line, never more than a short, escaped
+    excerpt of the content."""
+
+    name: str
+    reason: str
+    content: bytes | None  # as received; None when not kept (too large, not a regular file)
+    size: int | None = None
+
+
+@dataclass(frozen=True)
 class Page:
     """One page of records as the API returned it, flattened to the stream's columns."""
 
     number: int
     records: list[dict]  # column name -> str | None, plus "payload" (the raw JSON node)
     cursor: str | None
+    unreadable: Unreadable | None = None  # set (and no records) for a file kept whole
+
+
+def excerpt(value: str | bytes, limit: int = 40) -> str:
+    """A short, escaped excerpt of received content for an error message: control
+    characters and non-ASCII shown as escapes, cut at `limit` characters."""
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", "backslashreplace")
+    return repr(value[:limit]) + ("…" if len(value) > limit else "")
 
 
 class ExtractError(RuntimeError):

@@ -55,15 +55,33 @@ def test_a_held_batch_alerts_once_and_the_next_good_load_resolves_it(
     assert len(receivers.slack) == 1
 
 
-def test_a_load_volume_anomaly_is_an_alert_of_its_own_and_clears_when_a_load_fits(
+def past_batches(channel_id: str, stream: str, rows: int, days: int = 7) -> None:
+    """A history of published daily batches of `rows` rows each before 2026-10-01."""
+    prepare_all_tables()
+    first = datetime(2026, 10, 1, tzinfo=UTC) - timedelta(days=days + 1)
+    with warehouse.connect() as conn:
+        for n in range(days):
+            start = first + timedelta(days=n)
+            conn.execute(
+                """insert into ops.load_batches (channel_id, stream, interval_start, interval_end,
+                       cursor_from, cursor_to, status, rows_received, finished_at)
+                   values (%s, %s, %s, %s, %s, %s, 'published', %s, now())""",
+                (channel_id, stream, start, start + timedelta(days=1), start,
+                 start + timedelta(days=1), rows),
+            )  # fmt: skip
+
+
+def prepare_all_tables() -> None:
+    from omnichannel.config import load_channels
+
+    prepare_all(load_channels())
+
+
+def test_a_load_far_below_its_volume_band_is_held_and_clears_when_a_load_fits(
     clean_warehouse, simulator, shop, receivers, routed
 ):
-    # a band of ±1% around yesterday's rows per hour: a normal day falls outside it
-    tight = dataclasses.replace(
-        shop, quality={"orders": QualityRules(volume_history=1, volume_factor=1.01)}
-    )
-    publish_batch(tight, "orders", load_day(simulator, tight, date(2026, 10, 1)))
-    batch_id = load_day(simulator, tight, date(2026, 10, 2))
+    past_batches(shop.channel_id, "orders", rows=20_000)  # a busy week, then a trickle
+    batch_id = load_day(simulator, shop, date(2026, 10, 1))
     assert query("select status from ops.load_batches where batch_id = %s", batch_id) == [("held",)]
     alerts.deliver_pending()
     fingerprint = f"volume:{shop.channel_id}:orders"
@@ -74,14 +92,33 @@ def test_a_load_volume_anomaly_is_an_alert_of_its_own_and_clears_when_a_load_fit
     )
     assert (kind, severity) == ("volume", "critical")
     assert f"batch {batch_id}: held:" in message and "rows received" in message
-    assert band[0] is not None and band[1] is not None
+    assert band[0] > 1000 and band[1] is not None
     assert query("select count(*) from ops.alerts where fingerprint like 'dq:%%'") == [(0,)]
     assert len(receivers.slack) == 1 and "rows received" in receivers.slack[0]["text"]
-    # ops widen the band back to the default and load the day again: it fits, resolved
-    wide = dataclasses.replace(shop, quality={"orders": QualityRules(volume_history=1)})
-    load_day(simulator, wide, date(2026, 10, 2))
+    # ops widen the band (volume_factor) and load the day again: it fits, resolved
+    wide = dataclasses.replace(shop, quality={"orders": QualityRules(volume_factor=10_000)})
+    load_day(simulator, wide, date(2026, 10, 1))
     alerts.deliver_pending()
     assert one_open(fingerprint) == [(1, "resolved")]
+    assert len(receivers.slack) == 1
+
+
+def test_a_load_above_its_volume_band_publishes_with_a_warning(
+    clean_warehouse, simulator, shop, receivers, routed
+):
+    past_batches(shop.channel_id, "orders", rows=1)  # a quiet week, then a sale
+    batch_id = load_day(simulator, shop, date(2026, 10, 1))
+    publish_batch(shop, "orders", batch_id)
+    [(status, published)] = query(
+        "select status, rows_published from ops.load_batches where batch_id = %s", batch_id
+    )
+    assert status == "published" and published > 19  # band: 0–19
+    alerts.deliver_pending()
+    [(kind, severity, message)] = query(
+        "select kind, severity, message from ops.alerts where fingerprint = %s",
+        f"volume:{shop.channel_id}:orders",
+    )
+    assert (kind, severity) == ("volume", "warning") and "a spike of data publishes" in message
     assert len(receivers.slack) == 1
 
 

@@ -122,6 +122,24 @@ def test_customers_are_one_identity_across_channels(built, world):
     assert len(known) >= customers
 
 
+def test_a_nan_in_any_mart_number_fails_its_numbers_are_finite_test(built):
+    """'NaN' is valid numeric in PostgreSQL and passes not_null and range tests: the model
+    test reads each mart's number columns from the warehouse and fails on it."""
+    [(before,)] = query("select gmv from marts.mart_channel_daily_kpis order by 1 desc limit 1")
+    assert (
+        run_dbt(
+            "test", "--select", "mart_channel_daily_kpis,test_name:numbers_are_finite"
+        ).returncode
+        == 0
+    )
+    execute("update marts.mart_channel_daily_kpis set gmv = 'NaN' where gmv = %s", before)
+    try:
+        result = run_dbt("test", "--select", "mart_channel_daily_kpis,test_name:numbers_are_finite")
+        assert result.returncode != 0 and "numbers_are_finite" in result.stdout
+    finally:
+        execute("update marts.mart_channel_daily_kpis set gmv = %s where gmv = 'NaN'", before)
+
+
 def test_bi_reader_reads_marts_and_nothing_else(built):
     from omnichannel import bi
 

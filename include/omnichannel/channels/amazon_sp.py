@@ -26,7 +26,7 @@ from decimal import Decimal
 
 import httpx
 
-from omnichannel.channels.base import Credentials, HttpSource, iso_z, text
+from omnichannel.channels.base import Credentials, HttpSource, iso_z, loads, text
 from omnichannel.streams import Column, ExtractError, Page, StreamSpec
 
 TS = "timestamptz"
@@ -331,8 +331,8 @@ class AmazonClient(HttpSource):
             content = raw.content
             if document.get("compressionAlgorithm") == "GZIP":
                 content = gzip.decompress(content)
-            return json.loads(content, parse_float=Decimal)
-        except (OSError, json.JSONDecodeError) as exc:
+            return loads(content, parse_float=Decimal)
+        except (OSError, ValueError, EOFError) as exc:
             raise ExtractError(
                 self.channel_id, stream, number, f"malformed report document: {exc}"
             ) from exc

@@ -123,10 +123,10 @@ class HttpSource:
         """Seconds to wait on a 429 without Retry-After (a kind may read its own headers)."""
         return None
 
-    def json(self, stream: str, page: int | None, response: httpx.Response):
+    def json(self, stream: str, page: int | None, response: httpx.Response, **options):
         try:
-            return json.loads(response.content)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            return loads(response.content, **options)
+        except ValueError as exc:
             raise ExtractError(
                 self.channel_id,
                 stream,
@@ -135,6 +135,21 @@ class HttpSource:
                 f"{len(response.content)} bytes received",
                 received=response.content,
             ) from exc
+
+
+def _refuse_constant(name: str):
+    raise ValueError(f"non-finite number {name} (not JSON; an amount cannot be {name})")
+
+
+def loads(content: bytes | str, **options):
+    """JSON as the standard defines it: bare NaN and Infinity are refused (Python's parser
+    takes them), and every way a body can fail to parse is a ValueError: bad syntax or
+    encoding, an integer of more digits than Python converts, nesting deeper than the
+    parser's recursion limit."""
+    try:
+        return json.loads(content, parse_constant=_refuse_constant, **options)
+    except RecursionError as exc:
+        raise ValueError("nested too deeply to parse") from exc
 
 
 def text(value) -> str | None:

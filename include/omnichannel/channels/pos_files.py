@@ -1,35 +1,51 @@
 """Store POS exports: daily CSV files per store in the channel's landing folder.
 
 Layout (see the simulator's `pos_files` module for the columns): one folder per store,
-`<kind>_<store_id>_<YYYYMMDD>[_resent].csv`, `;`-separated with a header line. A batch
-reads the files whose business date falls in the window (the lookback re-reads late
-files); one file is one page. A re-sent file has the same rows and keys as the first, so
-its records collapse onto them. A file that does not parse (cut off, wrong columns) fails
-the batch naming the file and line.
+`<kind>_<store_id>_<YYYYMMDD>[_resent].csv`, `;`-separated with a header line, UTF-8 with or
+without a byte-order mark (options.encoding names another). A batch reads the files whose
+business date falls in the window (the lookback re-reads late files); one file is one page.
+
+One file is the unit of failure: a file that cannot be read (another encoding, cut off,
+wrong columns, a line or file over its size limit, a symlink or anything but a regular
+file under the landing root) is kept whole in quarantine with a reason naming the file
+and line, and the other files of the batch publish. A file read later in a batch restates
+the rows of an earlier one (a re-sent file collapses onto them, a corrected one replaces
+them with history): the payload is the row as read, not where it was read.
 
 Streams: sales (receipt lines; returns are negative lines with `return_of`), stock (counted
-units per item after closing), footfall (visitors per hour).
+units per item after closing), footfall (visitors per hour; on the day clocks go back, the
+repeated local hour has fold 1).
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
+import os
 import re
+import stat
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from omnichannel import paths
 from omnichannel.channels.base import Credentials
-from omnichannel.streams import Column, ExtractError, Page, StreamSpec
+from omnichannel.streams import Column, ExtractError, Page, StreamSpec, Unreadable, excerpt
 
 MONEY = "numeric(18,2)"
+# per-file and per-line limits (options.max_file_bytes / max_line_bytes override them): a
+# day's export of a busy store is a few MB; a runaway file must not fill memory
+MAX_FILE_BYTES = 256 * 2**20
+MAX_LINE_BYTES = 2**20
+KEEP_BYTES = 5 * 2**20  # an unreadable file up to this size is kept whole in quarantine
+csv.field_size_limit(MAX_LINE_BYTES * 4)  # the per-line check below comes first
 FILE = re.compile(
     r"^(?P<kind>sales|stock|footfall)_(?P<store>[A-Za-z0-9]+)_(?P<day>\d{8})"
     r"(?P<resent>_resent)?\.csv$"
 )
 SOURCE = Column("source_file", "text", "The export file the row came from")
+LINE = Column("source_line", "integer", "Line of the export file the row was read from")
 SALES = StreamSpec(
     channel_kind="pos_files",
     stream="sales",
@@ -53,7 +69,9 @@ SALES = StreamSpec(
         Column("loyalty_email", "text", "Member's e-mail as typed at the till"),
         Column("return_of", "text", "For a return: receipt number of the sale"),
         SOURCE,
+        LINE,
     ),
+    later_page_replaces=True,
 )
 STOCK = StreamSpec(
     channel_kind="pos_files",
@@ -66,22 +84,38 @@ STOCK = StreamSpec(
         Column("pos_code", "text", "EAN-13 barcode of the item", False),
         Column("on_hand", "integer", "Units counted after closing", False),
         SOURCE,
+        LINE,
     ),
+    later_page_replaces=True,
 )
 FOOTFALL = StreamSpec(
     channel_kind="pos_files",
     stream="footfall",
-    key=("store_id", "business_date", "hour"),
+    key=("store_id", "business_date", "hour", "fold"),
     cursor="business_date",
     columns=(
         Column("store_id", "text", "The store", False),
         Column("business_date", "date", "The store's local business day", False),
         Column("hour", "integer", "Local hour 0-23", False),
+        Column(
+            "fold",
+            "integer",
+            "1 for the second occurrence of a local hour on the day clocks go back, else 0",
+            False,
+            default="0",
+        ),
         Column("visitors", "integer", "Door counter visitors in that hour", False),
         SOURCE,
+        LINE,
     ),
+    later_page_replaces=True,
 )
+DERIVED = (SOURCE.name, LINE.name, "fold")  # set by the reader, not columns of the file
 STREAMS = {s.stream: s for s in (SALES, STOCK, FOOTFALL)}
+
+
+class FileUnreadable(ValueError):
+    """A file that cannot be read as a whole; the message names file and line."""
 
 
 class PosFilesClient:
@@ -89,11 +123,14 @@ class PosFilesClient:
         self.channel = channel
         self.channel_id = channel.channel_id
         self.root = root
+        options = channel.options
+        self.max_file_bytes = int(options.get("max_file_bytes", MAX_FILE_BYTES))
 
     def close(self) -> None:
         pass
 
     def files(self, stream: str, first: date, last: date) -> list[Path]:
+        """The files of `stream` dated first..last, by name: a re-sent file after its first."""
         found = []
         for path in sorted(self.root.glob(f"*/{stream}_*.csv")):
             match = FILE.match(path.name)
@@ -114,47 +151,123 @@ class PosFilesClient:
         first = since.astimezone(tz).date()
         last = (until - timedelta(seconds=1)).astimezone(tz).date()
         for number, path in enumerate(self.files(stream, first, last), start=1):
-            yield Page(number, read_file(self.channel_id, stream, number, path, spec), path.name)
+            name = f"{path.parent.name}/{path.name}"
+            try:
+                content = self.read_bytes(path)
+            except FileUnreadable as exc:
+                yield Page(number, [], path.name, Unreadable(name, str(exc), None))
+                continue
+            try:
+                records = parse(self.channel, spec, path.name, content)
+            except FileUnreadable as exc:
+                kept = content if len(content) <= KEEP_BYTES else None
+                yield Page(number, [], path.name, Unreadable(name, str(exc), kept, len(content)))
+                continue
+            yield Page(number, records, path.name)
+
+    def read_bytes(self, path: Path) -> bytes:
+        """A regular file under the landing root, read without following links (a link
+        could point at any file this process may read: a password file, /etc/passwd)."""
+        where = f"file {path.parent.name}/{path.name}"
+        if path.parent.is_symlink():
+            raise FileUnreadable(f"{where}: the store folder is a symbolic link; not read")
+        flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+        try:
+            fd = os.open(path, flags)
+        except OSError as exc:
+            raise FileUnreadable(f"{where}: not opened ({exc.strerror}); not read") from exc
+        with os.fdopen(fd, "rb") as handle:
+            info = os.fstat(handle.fileno())
+            if not stat.S_ISREG(info.st_mode):
+                raise FileUnreadable(f"{where}: not a regular file; not read")
+            real = Path(os.path.realpath(path))
+            if not real.is_relative_to(os.path.realpath(self.root)):
+                raise FileUnreadable(f"{where}: outside the landing folder; not read")
+            if info.st_size > self.max_file_bytes:
+                raise FileUnreadable(
+                    f"{where}: {info.st_size} bytes, over the limit of {self.max_file_bytes}"
+                    " (options.max_file_bytes); not read"
+                )
+            return handle.read(self.max_file_bytes + 1)
 
 
-def read_file(channel_id: str, stream: str, number: int, path: Path, spec: StreamSpec) -> list:
-    where = f"file {path.name}"
+def parse(channel, spec: StreamSpec, name: str, content: bytes) -> list[dict]:
+    """The records of one export file, or FileUnreadable naming the file and line."""
+    where = f"file {name}"
+    encoding = channel.options.get("encoding", "utf-8")
+    max_line = int(channel.options.get("max_line_bytes", MAX_LINE_BYTES))
+    if content.startswith(codecs.BOM_UTF8) and codecs.lookup(encoding).name == "utf-8":
+        content = content[len(codecs.BOM_UTF8) :]  # what Excel writes
     try:
-        content = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ExtractError(channel_id, stream, number, f"{where}: unreadable: {exc}") from exc
-    if not content.endswith("\n"):
-        raise ExtractError(
-            channel_id, stream, number, f"{where}: cut off (no final newline)", content
-        )
-    reader = csv.reader(io.StringIO(content), delimiter=";")
-    header = next(reader, None)
-    expected = [c.name for c in spec.columns if c is not SOURCE]
+        text = content.decode(encoding)
+    except UnicodeDecodeError as exc:
+        line = content[: exc.start].count(b"\n") + 1
+        raise FileUnreadable(
+            f"{where}, line {line}: not {encoding} (byte {content[exc.start]:#04x} at offset "
+            f"{exc.start}); if the store exports another encoding, name it in the channel's "
+            "options.encoding"
+        ) from exc
+    if not text.endswith("\n"):
+        raise FileUnreadable(f"{where}: cut off (no final newline)")
+    for number, line in enumerate(text.splitlines(), start=1):
+        if len(line.encode(encoding, "replace")) > max_line:
+            raise FileUnreadable(
+                f"{where}, line {number}: longer than {max_line} bytes (options.max_line_bytes)"
+            )
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=";")
+    try:
+        return _records(channel, spec, name, reader)
+    except csv.Error as exc:
+        raise FileUnreadable(f"{where}, line {reader.line_num}: {exc}") from exc
+
+
+def _records(channel, spec: StreamSpec, name: str, reader) -> list[dict]:
+    where = f"file {name}"
+    header = next(reader, None) or []
+    expected = [c.name for c in spec.columns if c.name not in DERIVED]
     if header != expected:
-        raise ExtractError(
-            channel_id, stream, number, f"{where}: columns {header} are not {expected}", content
+        missing = [c for c in expected if c not in header]
+        unexpected = [excerpt(c, 20) for c in header if c not in expected][:5]
+        raise FileUnreadable(
+            f"{where}, line 1: the header is not the {spec.stream} export's"
+            + (f"; missing {', '.join(missing)}" if missing else "")
+            + (f"; unexpected {', '.join(unexpected)}" if unexpected else "")
+            + ("; same names in another order" if not (missing or unexpected) else "")
         )
     records = []
-    for line_no, row in enumerate(reader, start=2):
+    seen_hours: set[tuple[str, str]] = set()
+    for row in reader:
+        line_no = reader.line_num
         if len(row) != len(header):
-            raise ExtractError(
-                channel_id,
-                stream,
-                number,
-                f"{where}, line {line_no}: {len(row)} fields, expected {len(header)}",
-                content,
+            raise FileUnreadable(
+                f"{where}, line {line_no}: {len(row)} fields, expected {len(header)}"
             )
-        record = {
-            name: (value if value != "" else None) for name, value in zip(header, row, strict=True)
-        }
-        record["source_file"] = path.name
-        record["payload"] = {
-            "file": path.name,
-            "line": line_no,
-            "row": dict(zip(header, row, strict=True)),
-        }
+        values = dict(zip(header, row, strict=True))
+        record = {k: (v if v != "" else None) for k, v in values.items()}
+        record["source_file"] = name
+        record["source_line"] = str(line_no)
+        if spec is FOOTFALL:
+            record["fold"] = _fold(channel, values, seen_hours)
+        record["payload"] = values
         records.append(record)
     return records
+
+
+def _fold(channel, values: dict, seen: set) -> str:
+    """0, or 1 for the second row of a local hour that occurs twice (clocks going back):
+    the key stays unambiguous. A repeated hour on any other day stays 0 (a duplicate the
+    gate sees)."""
+    hour = (values.get("business_date"), values.get("hour"))
+    if hour not in seen:
+        seen.add(hour)
+        return "0"
+    try:
+        first = datetime.combine(date.fromisoformat(hour[0]), datetime.min.time())
+        first = first.replace(hour=int(hour[1]), tzinfo=channel.tz)
+    except (TypeError, ValueError):
+        return "0"
+    repeated = first.utcoffset() != first.replace(fold=1).utcoffset()
+    return "1" if repeated else "0"
 
 
 def make_client(channel, credentials: Credentials | None = None) -> PosFilesClient:

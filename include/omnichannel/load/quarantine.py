@@ -3,6 +3,8 @@ each kept with the reason (quarantine.records), so that nothing received is lost
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 
 import psycopg
@@ -10,7 +12,7 @@ from psycopg import sql
 from psycopg.rows import dict_row
 
 from omnichannel.load import ledger, schema
-from omnichannel.streams import StreamSpec
+from omnichannel.streams import StreamSpec, Unreadable
 
 MAX_BODY = 5_000_000  # characters of an unreadable page kept
 
@@ -131,6 +133,71 @@ def keep_page(
     )  # fmt: skip
 
 
+def keep_file(
+    conn: psycopg.Connection,
+    channel_id: str,
+    stream: str,
+    batch_id: int,
+    page: int,
+    unreadable: Unreadable,
+) -> int | None:
+    """A file that could not be read, kept whole (its bytes, base64) with the reason; the
+    rest of the batch goes on. A file already kept with the same content and not yet
+    released is not kept twice (a later window's lookback reads it again): returns the
+    batch that holds it then, else None."""
+    content = unreadable.content
+    digest = hashlib.sha256(content).hexdigest() if content is not None else None
+    if digest is not None:
+        held = conn.execute(
+            """select batch_id from quarantine.records
+               where channel_id = %s and stream = %s and record is null
+                 and payload->>'sha256' = %s and released_at is null limit 1""",
+            (channel_id, stream, digest),
+        ).fetchone()
+        if held:
+            return held[0]
+    payload = {
+        "file": unreadable.name,
+        "bytes": unreadable.size,
+        "sha256": digest,
+        "base64": base64.b64encode(content).decode() if content is not None else None,
+    }
+    reason = {
+        "expectation": "file_is_readable",
+        "column": None,
+        "severity": "file",
+        "observed": unreadable.reason,
+    }
+    conn.execute(
+        """insert into quarantine.records (batch_id, channel_id, stream, record_key, page_no,
+               reasons, payload)
+           values (%s, %s, %s, %s, %s, %s, %s)""",
+        (batch_id, channel_id, stream, f"file {unreadable.name}", page,
+         json.dumps([reason]), json.dumps(payload)),
+    )  # fmt: skip
+    return None
+
+
+def open_files(conn: psycopg.Connection, batch_id: int) -> list[dict]:
+    """The files a batch kept whole and no replay has released: page, name, bytes."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(
+            """select page_no, payload->>'file' as file, payload->>'base64' as base64
+               from quarantine.records
+               where batch_id = %s and record is null and payload ? 'sha256'
+                 and released_at is null order by page_no""",
+            (batch_id,),
+        ).fetchall()
+
+
+def release_file(conn: psycopg.Connection, original: int, page_no: int, replay: int, by: str):
+    conn.execute(
+        """update quarantine.records set released_at = now(), released_to = %s, released_by = %s
+           where batch_id = %s and page_no = %s and record is null and released_at is null""",
+        (replay, by, original, page_no),
+    )
+
+
 # -- review and replay -----------------------------------------------------------------------
 
 
@@ -173,28 +240,38 @@ def show_batch(conn: psycopg.Connection, batch_id: int, limit: int = 50) -> list
     return rows
 
 
-def land_replay(conn: psycopg.Connection, spec: StreamSpec, original: int) -> int:
+def land_replay(conn: psycopg.Connection, spec: StreamSpec, original: int, pages=()) -> int:
     """Open a replay batch for the open quarantined rows of `original` and land them in its
-    partition, as they were received. Returns the replay's batch id."""
+    partition, as they were received, with the `pages` of its files that read now.
+    Returns the replay's batch id."""
+    from omnichannel.load.copy import land_page
+
     with conn.transaction():
         replay = ledger.begin_replay(conn, original)
         schema.create_landing_partition(conn, spec.table, replay)
+        from_files = sum(
+            land_page(conn, spec, replay, ledger.get_batch(conn, original).channel_id, page)
+            for page in pages
+        )
         columns = [sql.Identifier(c) for c in spec.column_names]
-        landed = conn.execute(
-            sql.SQL("""
+        landed = (
+            conn.execute(
+                sql.SQL("""
             insert into {target} (batch_id, channel_id, page_no, record_no, {cols}, payload)
             select %(replay)s, channel_id, page_no, record_no, {values}, payload
             from quarantine.records
             where batch_id = %(original)s and released_at is null and record is not null
             """).format(
-                target=schema.landing_partition(spec.table, replay),
-                cols=sql.SQL(", ").join(columns),
-                values=sql.SQL(", ").join(
-                    sql.SQL("record->>{}").format(sql.Literal(c)) for c in spec.column_names
+                    target=schema.landing_partition(spec.table, replay),
+                    cols=sql.SQL(", ").join(columns),
+                    values=sql.SQL(", ").join(
+                        sql.SQL("record->>{}").format(sql.Literal(c)) for c in spec.column_names
+                    ),
                 ),
-            ),
-            {"replay": replay, "original": original},
-        ).rowcount
+                {"replay": replay, "original": original},
+            ).rowcount
+            + from_files
+        )
         if not landed:
             raise LookupError(f"batch {original} has no quarantined rows left to replay")
         ledger.set_status(conn, replay, "landed", pages=0, rows_received=landed)
@@ -214,13 +291,18 @@ def unpublishable(conn: psycopg.Connection, spec: StreamSpec, batch_id: int, by:
                     n=name, t=sql.Literal(column.sql_type)
                 )
             )
+        if column.sql_type.startswith("numeric"):  # 'NaN' casts: accepting it is no fix
+            checks.append(
+                sql.SQL("lower(btrim({})) like any(array['%%nan', '%%inf%%'])").format(name)
+            )
         if not column.nullable:
             checks.append(sql.SQL("{} is null").format(name))
     reason = [
         {
             "expectation": "value_fits_its_raw_column",
             "column": None,
-            "observed": f"accepted by {by}, but a value does not fit its raw column",
+            "observed": f"accepted by {by}, but a value does not fit its raw column "
+            "(or is NaN or infinite)",
         }
     ]
     with conn.transaction():

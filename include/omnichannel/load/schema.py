@@ -256,10 +256,15 @@ def ensure_stream_tables(conn: psycopg.Connection, spec: StreamSpec) -> None:
                 sql.Identifier(table), name
             )
         )
+        # a not-null column with a default (a key column a newer version added) fills the
+        # rows already there
+        filled = (
+            sql.SQL(" not null default {}").format(sql.SQL(c.default)) if c.default else sql.SQL("")
+        )
         for target in (table, f"{table}_history"):
             statements.append(
-                sql.SQL("alter table raw.{} add column if not exists {} {}").format(
-                    sql.Identifier(target), name, sql.SQL(c.sql_type)
+                sql.SQL("alter table raw.{} add column if not exists {} {}{}").format(
+                    sql.Identifier(target), name, sql.SQL(c.sql_type), filled
                 )
             )
     statements += _history_trigger(spec)
@@ -268,6 +273,31 @@ def ensure_stream_tables(conn: psycopg.Connection, spec: StreamSpec) -> None:
         _drop_unpartitioned_landing(conn, table)
         for statement in statements:
             conn.execute(statement)
+        _migrate_key(conn, f"raw.{table}", ("channel_id", *spec.key))
+        _migrate_key(conn, f"raw.{table}_history", ("channel_id", *spec.version_key))
+
+
+def _migrate_key(conn: psycopg.Connection, table: str, key: tuple[str, ...]) -> None:
+    """A table made when the stream's key had other columns gets the key it has now."""
+    name, columns = conn.execute(
+        """select c.conname, array_agg(a.attname order by k.n)
+           from pg_constraint as c, unnest(c.conkey) with ordinality as k (attnum, n),
+                pg_attribute as a
+           where c.conrelid = %s::regclass and c.contype = 'p'
+             and a.attrelid = c.conrelid and a.attnum = k.attnum
+           group by c.conname""",
+        (table,),
+    ).fetchone()
+    if tuple(columns) == key:
+        return
+    schema_name, relation = table.split(".")
+    conn.execute(
+        sql.SQL("alter table {t} drop constraint {c}, add primary key ({k})").format(
+            t=sql.Identifier(schema_name, relation),
+            c=sql.Identifier(name),
+            k=sql.SQL(", ").join(sql.Identifier(k) for k in key),
+        )
+    )
 
 
 def _history_trigger(spec: StreamSpec) -> list[sql.Composable]:

@@ -263,3 +263,55 @@ def _csv(header, rows) -> str:
 
 def _days(start: date, end: date):
     return [start + timedelta(days=n) for n in range((end - start).days + 1)]
+
+
+# -- rows a clean daily batch receives ---------------------------------------------------------
+
+EVENT_STREAMS = {  # kind → stream → what one record of a batch is
+    "shopify": {"orders": "order", "inventory": "level"},
+    "amazon_sp": {
+        "orders": "order",
+        "order_items": "line",
+        "refunds": "refund",
+        "inventory": "level",
+        "sales_traffic": "sku_day",
+    },
+    "woocommerce": {"orders": "order", "refunds": "refund"},
+    "pos_files": {"sales": "store_line", "stock": "store_sku_day", "footfall": "store_hour"},
+}
+
+
+def batch_counts(world: World, channel_id: str, kind: str, lookback_hours: int) -> dict:
+    """Per stream of a channel, the rows each daily batch of a clean run receives: the
+    records changed in the day and its lookback (orders, their lines and refunds as of the
+    day's end), or the snapshot's size (levels, counts per store). One value per world day
+    from the second on (the first batch of a stream is a first sync). For the gate's volume
+    band: a clean stream must never be held, whatever the seed."""
+    o = world.orders
+    index = world.channel_orders(channel_id)
+    points = [p for p in world.points if p.channel.channel_id == channel_id]
+    listed = int(world.listings[channel_id].listed.sum()) if channel_id in world.listings else 0
+    span_days = 1 + -(-lookback_hours // 24)  # the day and the local days its lookback reaches
+    counts: dict[str, list[int]] = {s: [] for s in EVENT_STREAMS.get(kind, {})}
+    for day in world.dates[1:]:
+        end = int(end_of_local_day(day, world.channels[channel_id].timezone).timestamp())
+        start = end - 86400 - lookback_hours * 3600
+        updated = world.updated_at(index, end)
+        changed = index[(updated >= start) & (updated < end)]
+        refunded = index[(o.refund_at[index] >= start) & (o.refund_at[index] < end)]
+        first = world.day_index(day) - span_days + 1
+        in_files = index[(o.day[index] >= first) & (o.day[index] <= world.day_index(day))]
+        file_days = min(span_days, world.day_index(day) + 1)
+        rows = {
+            "order": len(changed),
+            "line": int(o.line_count[changed].sum()),
+            "refund": len(refunded),
+            "level": listed * max(1, len({p.location for p in points})),
+            "sku_day": listed * span_days,
+            "store_line": int(o.line_count[in_files].sum()) + len(refunded),
+            "store_sku_day": listed * len(points) * file_days,
+            "store_hour": 10 * len(points) * file_days,
+        }
+        for stream, record in EVENT_STREAMS.get(kind, {}).items():
+            counts[stream].append(rows[record])
+    return counts
