@@ -29,6 +29,8 @@ import sys
 import time
 from pathlib import Path
 
+import psycopg
+
 from omnichannel import paths, runtime, warehouse
 from omnichannel.channels import KINDS
 from omnichannel.config import load_channels
@@ -178,9 +180,7 @@ def slowest(top: int = 8) -> str:
 def fixed_cost(config, skus: int) -> float:
     """The daily `dbt build` over raw tables without rows, in a scratch database."""
     scratch = "omni_bench_empty"
-    with warehouse.connect(autocommit=True) as conn:
-        conn.execute(f"drop database if exists {scratch}")
-        conn.execute(f"create database {scratch}")
+    warehouse.create_owned_database(scratch, recreate=True)  # the admin creates it
     previous = os.environ.get("OMNI_WAREHOUSE_URL")
     os.environ["OMNI_WAREHOUSE_URL"] = warehouse.url(scratch)
     try:
@@ -197,7 +197,7 @@ def fixed_cost(config, skus: int) -> float:
             os.environ.pop("OMNI_WAREHOUSE_URL")
         else:
             os.environ["OMNI_WAREHOUSE_URL"] = previous
-        with warehouse.connect(autocommit=True) as conn:
+        with psycopg.connect(warehouse.admin_url(), autocommit=True) as conn:
             conn.execute(f"drop database if exists {scratch}")
 
 

@@ -39,10 +39,15 @@ def pytest_configure(config):
     os.environ.setdefault("AIRFLOW__COSMOS__ENABLE_TELEMETRY", "False")
     from omnichannel import warehouse
 
-    admin_url = warehouse.start()
-    _recreate(admin_url, TEST_DATABASE)
-    _ensure(admin_url, TEST_AIRFLOW_DATABASE)
-    os.environ["OMNI_WAREHOUSE_URL"] = warehouse._with_database(admin_url, TEST_DATABASE)
+    pipeline_url = warehouse.start()
+    if warehouse.external_url():  # a server of the user's: its URL may create databases
+        _recreate(pipeline_url, TEST_DATABASE)
+        _ensure(pipeline_url, TEST_AIRFLOW_DATABASE)
+    else:  # the embedded one: the admin creates them, owned by the pipeline's role
+        os.environ.setdefault("OMNI_WAREHOUSE_ADMIN_URL", warehouse.admin_url())
+        warehouse.create_owned_database(TEST_DATABASE, recreate=True, bi_reader=True)
+        warehouse.create_owned_database(TEST_AIRFLOW_DATABASE)
+    os.environ["OMNI_WAREHOUSE_URL"] = warehouse._with_database(pipeline_url, TEST_DATABASE)
     # the tests' simulators write the brand's reference files here, not into the demo's
     os.environ["OMNI_REFERENCE_PATH"] = str(
         warehouse.local_dir() / "test-reference" / str(os.getpid())

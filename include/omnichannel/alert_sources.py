@@ -35,6 +35,9 @@ def _task_failed(context) -> None:
     elif isinstance(exc, ExtractError) and exc.received is not None:
         recorded = f"dq:unreadable:{channel_id}:{stream}"
     with warehouse.connect() as conn:
+        from omnichannel.load import schema
+
+        schema.ensure_base(conn)  # the first task after a reset may fail before any table
         if recorded and alerts.attach_run(conn, recorded, ti.dag_id, ti.task_id, ti.run_id):
             # one failure, one alert: the data-quality alert already says what went wrong
             conn.commit()
@@ -109,6 +112,9 @@ def _resolve_quietly(fingerprint: str) -> None:
     """A success callback must not fail what succeeded: errors are logged only."""
     try:
         with warehouse.connect() as conn:
+            # a task of the first run after a reset: no alert table, so nothing to resolve
+            if conn.execute("select to_regclass('ops.alerts')").fetchone()[0] is None:
+                return
             alerts.resolve(conn, fingerprint)
             conn.commit()
     except Exception:

@@ -305,8 +305,17 @@ def _message(row) -> Message:
             lines.append(link)
     lines.append(f"acknowledge: omni alerts ack {alert_id} --by NAME")
     text = "\n".join(lines)
-    slack = {"text": subject, "blocks": [_block(subject), _block(text, "mrkdwn")]}
+    slack = {
+        "text": slack_escape(subject),
+        "blocks": [_block(subject), _block(slack_escape(text), "mrkdwn")],
+    }
     return Message(subject, text + "\n\n" + json.dumps(details, indent=2, default=str), slack)
+
+
+def slack_escape(text: str) -> str:
+    """Slack's three control characters as its entities: alert text quotes what sources
+    sent (a file name, an excerpt), and `<!channel>` or `<http://x|y>` in it must stay text."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _task_link(dag_id: str, run_id: str | None, task_id: str | None) -> str | None:
@@ -379,7 +388,12 @@ def _send_digest(route: Route, open_alerts: list[dict]) -> int:
     ]
     text = "\n".join(lines)
     message = Message(
-        subject, text, {"text": subject, "blocks": [_block(subject), _block(text, "mrkdwn")]}
+        subject,
+        text,
+        {
+            "text": slack_escape(subject),
+            "blocks": [_block(subject), _block(slack_escape(text), "mrkdwn")],
+        },
     )
     delivered, failures = _send_through(route, message, 0)
     if failures:

@@ -24,6 +24,9 @@ from omnichannel.paths import local_dir
 log = logging.getLogger(__name__)
 ROLE = "bi_reader"
 SCHEMA = "marts"
+# set on the role (deploy.ensure_warehouse_roles): a dashboard query longer than this is
+# cancelled, and a session idle inside a transaction is closed
+SESSION_LIMITS = {"statement_timeout": "300s", "idle_in_transaction_session_timeout": "60s"}
 
 
 def password() -> str:
@@ -34,10 +37,8 @@ def password() -> str:
     try:
         return json.loads(path.read_text())["password"]
     except FileNotFoundError:
-        local_dir().mkdir(parents=True, exist_ok=True)
         secret = secrets.token_urlsafe(18)
-        path.write_text(json.dumps({"password": secret}))
-        path.chmod(0o600)
+        warehouse.write_private(path, json.dumps({"password": secret}))
         return secret
 
 

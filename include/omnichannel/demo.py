@@ -181,7 +181,8 @@ def ledger_balances() -> bool:
     """Every finished batch: rows received = rows published + rows quarantined."""
     with warehouse.connect() as conn:
         [(unbalanced,)] = conn.execute(
-            """select count(*) from ops.load_batches where status in ('published', 'held')
+            """select count(*) from ops.load_batches
+               where status in ('published', 'held', 'skipped')
                and rows_received <> rows_published + coalesce(rows_quarantined, 0)"""
         ).fetchall()
     return unbalanced == 0

@@ -90,6 +90,14 @@ def ensure_warehouse_roles(admin_url: str, owner_url: str, bi_password: str) -> 
                 sql.Identifier(database), sql.Identifier(bi.ROLE)
             )
         )
+        # a BI query that runs away, or a transaction left open in a SQL editor, would hold
+        # the lock dbt's table swap waits for
+        for setting, value in bi.SESSION_LIMITS.items():
+            conn.execute(
+                sql.SQL("alter role {} set {} = {}").format(
+                    sql.Identifier(bi.ROLE), sql.Identifier(setting), sql.Literal(value)
+                )
+            )
 
 
 def _ensure_login_role(conn: psycopg.Connection, role: str, password: str) -> None:

@@ -23,6 +23,8 @@ log = logging.getLogger(__name__)
 
 
 FULL_SYNC_FROM = datetime(2000, 1, 1, tzinfo=UTC)
+# a snapshot read this long after its interval's end no longer stands for that interval
+SNAPSHOT_GRACE = timedelta(hours=6)
 
 
 class BatchHeld(RuntimeError):
@@ -163,6 +165,15 @@ def extract_and_land(
             cursor_from.isoformat(),
             cursor_to.isoformat(),
         )
+        if spec.snapshot and _snapshot_published(conn, channel.channel_id, stream, interval):
+            # a snapshot cannot be read again for a past interval: keep what was read then
+            ledger.set_status(
+                conn, batch_id, "skipped", error="snapshot of this interval published before; kept"
+            )
+            schema.drop_landing_partitions(conn, spec.table, [batch_id])
+            log.info("batch %s skipped: %s/%s already has this snapshot", batch_id,
+                     channel.channel_id, stream)  # fmt: skip
+            return batch_id
         client = KINDS[channel.kind].make_client(channel, credentials)
         pages = rows = kept = 0
         fields = drift.FieldTracker()
@@ -194,8 +205,36 @@ def extract_and_land(
             client.close()
         drift.record(conn, channel.channel_id, stream, batch_id, fields)
         ledger.set_status(conn, batch_id, "landed", pages=pages, rows_received=rows)
+        read_at = getattr(client, "source_time", None)
+        if spec.snapshot and read_at is not None and read_at > interval.end + SNAPSHOT_GRACE:
+            _late_snapshot(conn, spec, batch_id, interval, read_at)
     log.info("batch %s landed: %s rows in %s pages", batch_id, rows, pages)
     return batch_id
+
+
+def _snapshot_published(conn, channel_id: str, stream: str, interval: Interval) -> bool:
+    return bool(
+        conn.execute(
+            """select 1 from ops.load_batches where channel_id = %s and stream = %s
+                 and interval_start = %s and status = 'published' and replay_of is null
+                 and rows_received > 0 limit 1""",
+            (channel_id, stream, interval.start),
+        ).fetchone()
+    )
+
+
+def _late_snapshot(conn, spec, batch_id: int, interval: Interval, read_at: datetime) -> None:
+    """A snapshot read long after its interval (a backfill, a late re-run) shows the source
+    as it is now, not as it was then: kept in quarantine, not published as that day's."""
+    reason = {
+        "expectation": "snapshot_read_in_time",
+        "column": "snapshot_at",
+        "severity": "batch",
+        "observed": f"read at {read_at.isoformat()}, {read_at - interval.end} after the "
+        f"interval's end {interval.end.isoformat()}; a past snapshot cannot be read again",
+    }
+    quarantine.hold(conn, spec, batch_id, [reason], status="skipped")
+    log.warning("batch %s skipped: %s", batch_id, reason["observed"])
 
 
 def _keep_unreadable_file(conn, channel, stream: str, batch_id: int, page) -> None:
@@ -250,7 +289,7 @@ def _keep_unreadable_page(conn, channel, stream: str, batch_id: int, exc: Extrac
     )
 
 
-def gate(channel: ChannelConfig, stream: str, batch_id: int) -> quality_gate.GateResult:
+def gate(channel: ChannelConfig, stream: str, batch_id: int) -> quality_gate.GateResult | None:
     """Run the stream's suite on the landed batch. Clean: gated. Bad rows within the
     stream's max_bad_share: they move to quarantine and the rest is gated. Otherwise the
     whole batch is held in quarantine and BatchHeld is raised. Each outcome other than
@@ -259,6 +298,8 @@ def gate(channel: ChannelConfig, stream: str, batch_id: int) -> quality_gate.Gat
     rules = channel.quality_rules(stream)
     with warehouse.connect(autocommit=True) as conn:
         batch = ledger.get_batch(conn, batch_id)
+        if batch.status == "skipped":  # a snapshot kept or read too late: nothing to gate
+            return None
         if batch.status != "landed":
             raise RuntimeError(f"batch {batch_id} is {batch.status!r}, expected 'landed'")
         parameters = quality_gate.parameters(conn, channel, batch, rules)

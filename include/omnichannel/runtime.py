@@ -101,8 +101,10 @@ def ensure_pools() -> None:
         for c in load_channels().channels
     }
     document = json.dumps(pools, sort_keys=True)
-    # per metadata database: the tests use their own
-    stamp = f"{os.environ.get('AIRFLOW__DATABASE__SQL_ALCHEMY_CONN', '')}\n{document}"
+    # per metadata database (the tests use their own); a hash: the URL holds a password
+    stamp = hashlib.sha256(
+        f"{os.environ.get('AIRFLOW__DATABASE__SQL_ALCHEMY_CONN', '')}\n{document}".encode()
+    ).hexdigest()
     marker = airflow_home() / ".pools"
     if marker.exists() and marker.read_text() == stamp and _airflow_db_present():
         return

@@ -35,6 +35,9 @@ class StreamSpec:
     # re-sent or corrected export), so the same version with another content is not a
     # conflict across pages, only inside one
     later_page_replaces: bool = False
+    # read as the source is now (stock levels): a past interval cannot be read again, so a
+    # re-run keeps what was read then, and a read long after its interval is not published
+    snapshot: bool = False
 
     @property
     def table(self) -> str:

@@ -2,16 +2,21 @@
 
 OMNI_WAREHOUSE_URL (a libpq URL) points everything at an existing server. When it is unset,
 a private PostgreSQL 16 (from the `pgserver` wheel) runs under .local/pgdata, listening on
-127.0.0.1 only, with a generated password kept in .local/warehouse.json.
+127.0.0.1 only, with generated passwords kept in .local/warehouse.json (mode 600). As on a
+server of your own (docs/operations.md), the pipeline's role `omni` owns its databases but
+is no superuser; the superuser `omni_admin` only creates roles and databases.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import secrets
+import shutil
 import socket
 import subprocess
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,10 +27,12 @@ from psycopg import sql
 
 from omnichannel.paths import local_dir
 
+log = logging.getLogger(__name__)
 DEFAULT_PORT = 54329
 SYSTEM_USER = "pgserver"  # postgres refuses to run as root; pgserver's convention
 DATABASE = "omni"
 AIRFLOW_DATABASE = "airflow"
+ADMIN_USER = "omni_admin"
 
 
 class WarehouseError(RuntimeError):
@@ -35,15 +42,25 @@ class WarehouseError(RuntimeError):
 @dataclass(frozen=True)
 class EmbeddedState:
     port: int
-    user: str
+    user: str  # the pipeline's role (no superuser)
     password: str
     database: str
+    admin_user: str = ""  # the server's superuser; empty in a state made before it existed
+    admin_password: str = ""
 
     def url(self, database: str | None = None) -> str:
         return (
             f"postgresql://{self.user}:{quote(self.password)}@127.0.0.1:{self.port}/"
             f"{database or self.database}"
         )
+
+    def admin_url(self, database: str = "postgres") -> str:
+        user, password = (
+            (self.admin_user, self.admin_password)
+            if self.admin_user
+            else (self.user, self.password)
+        )
+        return f"postgresql://{user}:{quote(password)}@127.0.0.1:{self.port}/{database}"
 
 
 def external_url() -> str | None:
@@ -76,6 +93,18 @@ def url(database: str | None = None) -> str:
             "embedded warehouse not set up: run `omni warehouse start` (or set OMNI_WAREHOUSE_URL)"
         )
     return state.url(database)
+
+
+def admin_url(database: str = "postgres") -> str:
+    """A superuser's URL, for creating roles and databases (set-up and tests only):
+    OMNI_WAREHOUSE_ADMIN_URL, or the embedded server's admin."""
+    given = os.environ.get("OMNI_WAREHOUSE_ADMIN_URL")
+    if given:
+        return _with_database(given, database)
+    state = _read_state()
+    if state is None:
+        raise WarehouseError("no admin URL: set OMNI_WAREHOUSE_ADMIN_URL")
+    return state.admin_url(database)
 
 
 def _with_database(libpq_url: str, database: str) -> str:
@@ -148,12 +177,23 @@ def _init_embedded() -> EmbeddedState:
         user="omni",
         password=secrets.token_urlsafe(18),
         database=DATABASE,
+        admin_user=ADMIN_USER,
+        admin_password=secrets.token_urlsafe(18),
     )
     if os.geteuid() == 0:
         _prepare_root_ownership(data)
-    pwfile = local_dir() / ".pwfile"
-    pwfile.write_text(state.password + "\n")
-    pwfile.chmod(0o644)  # read by the system user during initdb only, then removed
+    # read by the system user during initdb only, then removed: a folder of its own that
+    # only it may enter, never a world-readable file
+    private = Path(tempfile.mkdtemp(prefix="omni-initdb-"))
+    pwfile = private / "pwfile"
+    pwfile.write_text(state.admin_password + "\n")
+    pwfile.chmod(0o600)
+    if os.geteuid() == 0:
+        import pwd
+
+        entry = pwd.getpwnam(SYSTEM_USER)
+        for path in (private, pwfile):
+            os.chown(path, entry.pw_uid, entry.pw_gid)
     try:
         _run_as_owner(
             [
@@ -161,7 +201,7 @@ def _init_embedded() -> EmbeddedState:
                 "-D",
                 str(data),
                 "-U",
-                state.user,
+                state.admin_user,
                 "--pwfile",
                 str(pwfile),
                 "--auth-local=trust",
@@ -174,10 +214,22 @@ def _init_embedded() -> EmbeddedState:
     except subprocess.CalledProcessError as exc:
         raise WarehouseError(f"initdb failed:\n{exc.stderr}") from exc
     finally:
-        pwfile.unlink(missing_ok=True)
-    _state_file().write_text(json.dumps(state.__dict__))
-    _state_file().chmod(0o600)
+        shutil.rmtree(private, ignore_errors=True)
+    _write_state(state)
     return state
+
+
+def _write_state(state: EmbeddedState) -> None:
+    write_private(_state_file(), json.dumps(state.__dict__))
+
+
+def write_private(path: Path, text: str) -> None:
+    """A file only its owner may read (it holds a secret), never readable in between."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # an existing file keeps its mode otherwise
+    with os.fdopen(fd, "w") as handle:
+        handle.write(text)
 
 
 def _is_running(data: Path) -> bool:
@@ -224,11 +276,33 @@ def start() -> str:
             raise WarehouseError(
                 f"could not start the embedded PostgreSQL:\n{exc.stderr}\n{tail}"
             ) from exc
-    _wait_until_ready(state.url("postgres"))
-    with psycopg.connect(state.url("postgres"), autocommit=True) as conn:
-        _create_database(conn, state.database)
+    _wait_until_ready(state.admin_url())
+    if state.admin_user:
+        _ensure_roles(state)
+    else:
+        # initdb's own user cannot lose its superuser rights: only a new warehouse splits them
+        log.warning(
+            "this embedded warehouse predates the pipeline's own role: it runs as a superuser."
+            " `make clean` (or removing .local/pgdata and .local/warehouse.json) makes a new "
+            "one with an unprivileged pipeline role"
+        )
     ensure_databases()
     return state.url()
+
+
+def _ensure_roles(state: EmbeddedState) -> None:
+    """The pipeline's role (login, no superuser) owning the warehouse database, bi_reader,
+    and the warehouse's settings, as `omni deploy init` sets them up on a server of yours."""
+    from omnichannel import bi
+    from omnichannel.deploy import ensure_warehouse_roles
+
+    ensure_warehouse_roles(state.admin_url(), state.url(), bi.password())
+    with psycopg.connect(state.admin_url(), autocommit=True) as conn:
+        # the server's own databases: only the admin connects (bi_reader: the warehouse only)
+        for name in ("postgres", "template1"):
+            conn.execute(sql.SQL("revoke connect, temporary on database {} from public").format(
+                sql.Identifier(name)
+            ))  # fmt: skip
 
 
 def _tuning() -> str:
@@ -259,8 +333,33 @@ def ensure_databases() -> None:
     """The Airflow metadata database lives beside the warehouse unless configured otherwise."""
     if os.environ.get("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"):
         return
-    with psycopg.connect(url(), autocommit=True) as conn:
-        _create_database(conn, AIRFLOW_DATABASE)
+    if external_url():
+        with psycopg.connect(url(), autocommit=True) as conn:
+            _create_database(conn, AIRFLOW_DATABASE)
+        return
+    create_owned_database(AIRFLOW_DATABASE)
+
+
+def create_owned_database(
+    name: str, recreate: bool = False, owner: str | None = None, bi_reader: bool = False
+) -> None:
+    """A database of the embedded server (or OMNI_WAREHOUSE_ADMIN_URL's) owned by the
+    pipeline's role, which only its owner may connect to (bi_reader connects to the
+    warehouse database alone, granted by deploy.ensure_warehouse_roles)."""
+    owner = owner or url_parts().user
+    with psycopg.connect(admin_url(), autocommit=True) as conn:
+        if recreate:
+            conn.execute(
+                sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name))
+            )
+        _create_database(conn, name)
+        database = sql.Identifier(name)
+        conn.execute(
+            sql.SQL("alter database {} owner to {}").format(database, sql.Identifier(owner))
+        )
+        conn.execute(sql.SQL("revoke all on database {} from public").format(database))
+        if bi_reader:
+            conn.execute(sql.SQL("grant connect on database {} to bi_reader").format(database))
 
 
 def _create_database(conn: psycopg.Connection, name: str) -> None:

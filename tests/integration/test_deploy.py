@@ -35,7 +35,7 @@ def _rows(url: str, query: str, *params):
 
 @pytest.fixture
 def fresh_database():
-    admin = warehouse.url()  # the tests' server, as its superuser
+    admin = warehouse.admin_url()  # the tests' server, as its superuser
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(
             sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(DATABASE))

@@ -258,3 +258,17 @@ def test_docker_compose_itself_accepts_the_file(tmp_path):
         assert services >= AIRFLOW_SERVICES
         if profile:
             assert "metabase" in services
+
+
+def test_published_ports_bind_loopback_unless_told_and_no_secret_is_on_a_command_line(compose):
+    for name, service in compose["services"].items():
+        for port in service.get("ports", []):
+            assert port.startswith(("127.0.0.1:", "${BIND_ADDRESS:-127.0.0.1}:")), (name, port)
+        command = (
+            " ".join(service.get("command") or [])
+            if isinstance(service.get("command"), list)
+            else str(service.get("command") or "")
+        )
+        assert "${REDIS_PASSWORD}" not in command and "PASSWORD}" not in command, name
+    redis = compose["services"]["redis"]
+    assert "$$REDISCLI_AUTH" in " ".join(redis["command"])  # read from the environment

@@ -81,9 +81,10 @@ INVENTORY = StreamSpec(
     stream="inventory",
     key=("seller_sku", "snapshot_date"),
     cursor="snapshot_at",
+    snapshot=True,
     columns=(
         Column("snapshot_date", "date", "Channel-local day the snapshot stands for", False),
-        Column("snapshot_at", TS, "When the snapshot was read (UTC)", False),
+        Column("snapshot_at", TS, "When the API answered (its Date header), UTC", False),
         Column("seller_sku", "text", "Seller SKU", False),
         Column("asin", "text", "ASIN"),
         Column("fn_sku", "text", "Fulfilment network SKU"),
@@ -262,8 +263,10 @@ class AmazonClient(HttpSource):
             params = {"NextToken": token}
 
     def _inventory(self, stream: str, until: datetime) -> Iterator[Page]:
-        # the snapshot stands for the interval's end, so a re-run gives the same records
+        # the snapshot stands for the interval's local day; snapshot_at is when the source
+        # answered (its Date header), so a late read shows as one
         day = (until - timedelta(seconds=1)).astimezone(self.channel.tz).date()
+        read_at = until
         params = {
             "details": "true",
             "granularityType": "Marketplace",
@@ -276,7 +279,8 @@ class AmazonClient(HttpSource):
             body = self.get(stream, number, "/fba/inventory/v1/summaries", params)
             try:
                 summaries = body["payload"]["inventorySummaries"]
-                records = [flatten_inventory(s, day, until) for s in summaries]
+                read_at = read_at if number > 1 else (self.source_time or until)
+                records = [flatten_inventory(s, day, read_at) for s in summaries]
             except (KeyError, TypeError) as exc:
                 raise ExtractError(
                     self.channel_id, stream, number, f"unexpected response shape: missing {exc}"
@@ -326,7 +330,8 @@ class AmazonClient(HttpSource):
         else:
             raise ExtractError(self.channel_id, stream, number, f"report {report_id} not done")
         document = self.get(stream, number, f"{REPORTS}/documents/{status['reportDocumentId']}")
-        raw = self.request(stream, number, "GET", document["url"])  # a pre-signed URL
+        # a pre-signed URL on another host (S3): the SP-API access token is not sent there
+        raw = self.request(stream, number, "GET", document["url"], plain=True)
         try:
             content = raw.content
             if document.get("compressionAlgorithm") == "GZIP":

@@ -33,6 +33,17 @@ class Credentials:
         return self.secret
 
 
+def _http_date(response: httpx.Response) -> datetime | None:
+    """The source's clock: the response's Date header (the simulator sends its own)."""
+    from email.utils import parsedate_to_datetime
+
+    value = response.headers.get("Date")
+    try:
+        return parsedate_to_datetime(value).astimezone(UTC) if value else None
+    except (TypeError, ValueError):
+        return None
+
+
 def iso_z(ts: datetime) -> str:
     return ts.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -63,27 +74,41 @@ class HttpSource:
         self.max_attempts = max_attempts
         self.max_backoff = max_backoff
         self.max_throttle_wait = max_throttle_wait
+        self.timeout = httpx.Timeout(timeout, connect=10.0)
         self.http = httpx.Client(
-            timeout=httpx.Timeout(timeout, connect=10.0),
+            timeout=self.timeout,
             headers={"Accept": "application/json", **(headers or {})},
             auth=auth,
         )
+        self._plain: httpx.Client | None = None
+        self.source_time: datetime | None = None  # Date of the latest response
 
     def close(self) -> None:
         self.http.close()
+        if self._plain is not None:
+            self._plain.close()
 
-    def request(self, stream: str, page: int | None, method: str, url: str, **kwargs):
+    def plain_http(self) -> httpx.Client:
+        """A client without the channel's credentials (headers, auth), for URLs on other
+        hosts such as pre-signed document links."""
+        if self._plain is None:
+            self._plain = httpx.Client(timeout=self.timeout)
+        return self._plain
+
+    def request(self, stream: str, page: int | None, method: str, url: str, plain=False, **kwargs):
         """The response of a request, after retries on transport errors, 429 and 5xx.
 
         Failures (transport errors, 5xx) are retried `max_attempts` times with exponential
         backoff; throttling (429) is waited out as the channel says, for at most
         `max_throttle_wait` seconds in all, so a 429 storm slows a batch down but does not
-        fail it."""
+        fail it. `plain`: without the channel's credentials (another host)."""
+        client = self.plain_http() if plain else self.http
         failures, throttled_for = 0, 0.0
         while True:
             wait = None
             try:
-                response = self.http.request(method, url, **kwargs)
+                response = client.request(method, url, **kwargs)
+                self.source_time = _http_date(response) or self.source_time
             except httpx.TransportError as exc:  # includes timeouts
                 reason = f"transport error: {type(exc).__name__}: {exc}"
             else:

@@ -188,9 +188,12 @@ INVENTORY = StreamSpec(
     stream="inventory",
     key=("location_id", "inventory_item_id", "snapshot_date"),
     cursor="snapshot_at",
+    snapshot=True,
     columns=(
         Column("snapshot_date", "date", "Channel-local day the snapshot stands for", False),
-        Column("snapshot_at", "timestamptz", "Interval end the snapshot was read for", False),
+        Column(
+            "snapshot_at", "timestamptz", "When the shop answered (its Date header), UTC", False
+        ),
         Column("location_id", "text", "Shopify global id of the location", False),
         Column("location_name", "text", "Location name"),
         Column("inventory_item_id", "text", "Shopify global id of the inventory item", False),
@@ -316,7 +319,7 @@ class ShopifyClient(HttpSource):
 
     def _inventory(self, stream: str, until: datetime) -> Iterator[Page]:
         day = (until - timedelta(seconds=1)).astimezone(self.tz).date() if self.tz else None
-        location_after, after, number = None, None, 0
+        location_after, after, number, read_at = None, None, 0, until
         while True:
             number += 1
             variables = {"locationAfter": location_after, "after": after}
@@ -328,7 +331,10 @@ class ShopifyClient(HttpSource):
                     return
                 location = nodes[0]
                 levels = location["inventoryLevels"]
-                records = [flatten_level(location, level, day, until) for level in levels["nodes"]]
+                read_at = read_at if number > 1 else (self.source_time or until)
+                records = [
+                    flatten_level(location, level, day, read_at) for level in levels["nodes"]
+                ]
             except (KeyError, TypeError, ValueError) as exc:
                 raise ExtractError(
                     self.channel_id, stream, number, f"unexpected response shape: {exc!r}"

@@ -110,7 +110,7 @@ def set_status(conn, batch_id: int, status: str, error: str | None = None, **cou
         values.append(value)
     if status == "landed":
         assignments.append("landed_at = now()")
-    if status in ("published", "held", "failed", "superseded"):
+    if status in ("published", "held", "failed", "superseded", "skipped"):
         assignments.append("finished_at = now()")
     conn.execute(
         f"update ops.load_batches set {', '.join(assignments)} where batch_id = %s",

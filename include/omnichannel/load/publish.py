@@ -197,7 +197,7 @@ def _publish(conn: psycopg.Connection, q: _Statements, batch_id: int) -> ledger.
         # one publish of a batch at a time: a retry waits for a publish still under way
         conn.execute("select pg_advisory_xact_lock(hashtext('omni.publish'), %s::int)", (batch_id,))
         batch = ledger.get_batch(conn, batch_id)
-        if batch.status == "published":
+        if batch.status in ("published", "skipped"):  # done already, or nothing to publish
             return batch
         if batch.status != "gated":
             raise RuntimeError(

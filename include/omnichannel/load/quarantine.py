@@ -86,9 +86,11 @@ def hold(
     batch_id: int,
     reasons: list[dict],
     bad_rows: dict | None = None,
+    status: str = "held",
 ) -> None:
     """Keep every row of a failed batch in quarantine: the batch's failures, then the
-    row's own."""
+    row's own. `status`: 'held', or 'skipped' for rows that are not wrong but must not
+    publish (a snapshot read too late to stand for its interval)."""
     with conn.transaction():
         batch = ledger.get_batch(conn, batch_id)
         _stage_bad_rows(conn, bad_rows or {})
@@ -96,7 +98,7 @@ def hold(
         ledger.set_status(
             conn,
             batch_id,
-            "held",
+            status,
             rows_published=0,
             rows_quarantined=batch.rows_received,
             error="; ".join(r["expectation"] for r in reasons)[:2000],

@@ -56,7 +56,7 @@ create table if not exists ops.load_batches (
     cursor_to         timestamptz not null,
     status            text not null check (status in
                       ('extracting', 'landed', 'gated', 'published', 'held', 'failed',
-                       'superseded')),
+                       'superseded', 'skipped')),
     pages             integer not null default 0,
     rows_received     integer not null default 0,
     rows_published    integer,
@@ -125,6 +125,17 @@ alter table ops.load_batches add column if not exists replay_of bigint;
 -- the last time the batch's task touched it: a batch left unfinished by a crash is swept
 -- once this is old (ledger.sweep_stale)
 alter table ops.load_batches add column if not exists heartbeat_at timestamptz;
+-- 'skipped': a snapshot stream's interval that was read already, or read too late to stand
+-- for it (load_batches made before it was a status get it here)
+do $$ begin
+    if not exists (select from pg_constraint where conname = 'load_batches_status_check'
+                   and pg_get_constraintdef(oid) like '%skipped%') then
+        alter table ops.load_batches drop constraint if exists load_batches_status_check;
+        alter table ops.load_batches add constraint load_batches_status_check check (status in
+            ('extracting', 'landed', 'gated', 'published', 'held', 'failed', 'superseded',
+             'skipped'));
+    end if;
+end $$;
 -- files or pages quarantined whole (unreadable), beside the rows counted above
 alter table ops.load_batches add column if not exists pages_quarantined integer not null
     default 0;

@@ -273,6 +273,13 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, fmt, *args):  # route access logs to logging, not stderr
         log.debug("simulator: " + fmt, *args)
 
+    def date_time_string(self, timestamp=None):
+        """The Date header tells the simulated time, as a channel's tells its own: clients
+        stamp snapshots with it."""
+        if timestamp is None:
+            timestamp = self.server.app.clock().timestamp()
+        return super().date_time_string(timestamp)
+
     def _serve(self, method: str) -> None:
         parts = urlsplit(self.path)
         length = int(self.headers.get("Content-Length") or 0)
