@@ -238,8 +238,6 @@ def _late_snapshot(conn, spec, batch_id: int, interval: Interval, read_at: datet
 
 
 def _keep_unreadable_file(conn, channel, stream: str, batch_id: int, page) -> None:
-    from omnichannel.alerts import Alert, raise_alert
-
     unreadable = page.unreadable
     held_in = quarantine.keep_file(
         conn, channel.channel_id, stream, batch_id, page.number, unreadable
@@ -249,42 +247,47 @@ def _keep_unreadable_file(conn, channel, stream: str, batch_id: int, page) -> No
         log.warning("%s: %s is still in quarantine (batch %s)", where, unreadable.name, held_in)
     else:
         log.warning("%s: %s kept in quarantine: %s", where, unreadable.name, unreadable.reason)
-    raise_alert(
+    _unreadable_alert(
         conn,
-        Alert(
-            kind="data_quality",
-            severity="critical",
-            fingerprint=f"dq:unreadable:{channel.channel_id}:{stream}",
-            message=(
-                f"{where}: {unreadable.reason}; the file is kept in quarantine"
-                f"{f' (batch {held_in})' if held_in is not None else ''}, the other files "
-                "published; fix it and replay the batch, or re-send it"
-            ),
-            channel_id=channel.channel_id,
-            stream=stream,
-            batch_id=held_in or batch_id,
-            details={"file": unreadable.name, "page": page.number, "reason": unreadable.reason},
-        ),
+        channel,
+        stream,
+        held_in or batch_id,
+        f"{where}: {unreadable.reason}; the file is kept in quarantine"
+        f"{f' (batch {held_in})' if held_in is not None else ''}, the other files "
+        "published; fix it and replay the batch, or re-send it",
+        {"file": unreadable.name, "page": page.number, "reason": unreadable.reason},
     )
 
 
 def _keep_unreadable_page(conn, channel, stream: str, batch_id: int, exc: ExtractError) -> None:
-    from omnichannel.alerts import Alert, raise_alert
-
     quarantine.keep_page(
         conn, channel.channel_id, stream, batch_id, exc.page, exc.reason, exc.received
     )
+    _unreadable_alert(
+        conn,
+        channel,
+        stream,
+        batch_id,
+        f"{exc}; the body is kept in quarantine, a re-run reads the page again",
+        {"page": exc.page, "reason": exc.reason},
+    )
+
+
+def _unreadable_alert(conn, channel, stream: str, batch_id: int, message: str, details) -> None:
+    """One data-quality alert per channel × stream for pages and files that do not read."""
+    from omnichannel.alerts import Alert, raise_alert
+
     raise_alert(
         conn,
         Alert(
             kind="data_quality",
             severity="critical",
             fingerprint=f"dq:unreadable:{channel.channel_id}:{stream}",
-            message=f"{exc}; the body is kept in quarantine, a re-run reads the page again",
+            message=message,
             channel_id=channel.channel_id,
             stream=stream,
             batch_id=batch_id,
-            details={"page": exc.page, "reason": exc.reason},
+            details=details,
         ),
     )
 

@@ -38,6 +38,10 @@ class StreamSpec:
     # read as the source is now (stock levels): a past interval cannot be read again, so a
     # re-run keeps what was read then, and a read long after its interval is not published
     snapshot: bool = False
+    # the columns of a group whose every record a page lists (a store's day in its file,
+    # an order's refunds): a record of a group a page covers that is missing from the
+    # batch was deleted at the source, and is marked so in raw (deleted_at)
+    complete_for: tuple[str, ...] = ()
 
     @property
     def table(self) -> str:
@@ -79,6 +83,8 @@ class Page:
     records: list[dict]  # column name -> str | None, plus "payload" (the raw JSON node)
     cursor: str | None
     unreadable: Unreadable | None = None  # set (and no records) for a file kept whole
+    # values of the stream's complete_for columns of each group this page lists in full
+    covers: tuple[tuple[str, ...], ...] = ()
 
 
 def excerpt(value: str | bytes, limit: int = 40) -> str:

@@ -429,12 +429,42 @@ def url_parts(libpq_url: str | None = None) -> UrlParts:
 
 
 def dbt_env() -> dict[str, str]:
-    """Connection settings for dbt_project/profiles.yml, derived from the warehouse URL."""
+    """Connection settings for dbt_project/profiles.yml, derived from the warehouse URL, and
+    the installation's customer-key secret as a session setting of dbt's connections."""
     parts = url_parts()
+    secret = f"-c {CUSTOMER_KEY_SETTING}={customer_key_secret()}"
+    options = os.environ.get("PGOPTIONS", "")
+    if CUSTOMER_KEY_SETTING not in options:
+        options = f"{options} {secret}".strip()
     return {
         "OMNI_PGHOST": parts.host,
         "OMNI_PGPORT": str(parts.port),
         "OMNI_PGUSER": parts.user,
         "OMNI_PGPASSWORD": parts.password,
         "OMNI_PGDATABASE": parts.database,
+        "PGOPTIONS": options,
     }
+
+
+# customer_key (dbt macro) is a hash of the e-mail keyed with this installation's secret, so
+# a mart's keys cannot be matched against a list of hashed addresses; BI joins to a CRM
+# compute the same key with the same secret (docs/marts.md)
+CUSTOMER_KEY_SETTING = "omni.customer_key_secret"
+
+
+def customer_key_secret() -> str:
+    """OMNI_CUSTOMER_KEY_SECRET, or one generated on first use into .local (mode 600)."""
+    import re
+
+    given = os.environ.get("OMNI_CUSTOMER_KEY_SECRET")
+    if given:
+        if not re.fullmatch(r"[A-Za-z0-9_-]{16,}", given):
+            raise WarehouseError("OMNI_CUSTOMER_KEY_SECRET: 16 or more letters, digits, '-' or '_'")
+        return given
+    path = local_dir() / "customer_key.json"
+    try:
+        return json.loads(path.read_text())["secret"]
+    except FileNotFoundError:
+        secret = secrets.token_urlsafe(24)
+        write_private(path, json.dumps({"secret": secret}))
+        return secret

@@ -122,6 +122,19 @@ def test_customers_are_one_identity_across_channels(built, world):
     assert len(known) >= customers
 
 
+def test_customer_keys_are_keyed_with_the_installations_secret(built, world):
+    """A list of plainly hashed addresses matches no key; the secret and the address do."""
+    import hashlib
+    import re
+
+    keys = {k for (k,) in query("select customer_key from marts.dim_customers")}
+    emails = [re.sub(r"\+[^@]*@", "@", c.email.strip().lower()) for c in world.customers]
+    assert not keys & {hashlib.sha256(e.encode()).hexdigest() for e in emails}
+    secret = warehouse.customer_key_secret()
+    keyed = {hashlib.sha256(f"{secret}:{e}".encode()).hexdigest() for e in emails}
+    assert keys and keys <= keyed
+
+
 def test_a_nan_in_any_mart_number_fails_its_numbers_are_finite_test(built):
     """'NaN' is valid numeric in PostgreSQL and passes not_null and range tests: the model
     test reads each mart's number columns from the warehouse and fails on it."""

@@ -56,6 +56,8 @@ def test_ninety_clean_days_raise_no_false_positive(config, quiet_world):
     statuses = query("select status, count(*) from ops.load_batches group by status")
     assert dict(statuses) == {"published": WEEKS * len(streams)}
     assert query("select count(*) from quarantine.records") == [(0,)]
+    # clean sources delete nothing: no group read whole misses a record of raw
+    assert query("select sum(rows_deleted) from ops.load_batches") == [(0,)]
     assert query("select count(*) from ops.dq_results where not success") == [(0,)]
     assert query("select count(*) from ops.alerts") == [(0,)]
     # every batch after the seventh of its stream was checked against a volume band

@@ -266,3 +266,39 @@ def test_nan_in_a_csv_amount_is_quarantined_by_a_named_expectation(store, world)
     named = [r for r in reasons if r["column"] == "non_finite"]
     assert named and named[0]["observed"] == "unit_price"
     assert query("select count(*) from raw.pos_files__sales where unit_price = 'NaN'") == [(0,)]
+
+
+def test_a_line_dropped_from_a_corrected_export_is_marked_deleted(store, world):
+    channel, (first, second, *_) = store
+    content = write(channel, first, world, DAY)
+    write(channel, second, world, DAY)
+    run(channel, DAY)
+    header, dropped, rest = content.split(b"\n", 2)
+    receipt, line_no = dropped.split(b";")[0].decode(), int(dropped.split(b";")[4])
+
+    def deleted() -> list:
+        return query(
+            "select deleted_at is not null from raw.pos_files__sales "
+            "where store_id = %s and receipt_no = %s and line_no = %s",
+            first.point_id,
+            receipt,
+            line_no,
+        )
+
+    # the store re-sends its day without that line: in the same batch as the original
+    resent = os.path.join(channel.landing_path, first.point_id, exports.file_name(
+        "sales", first.point_id, DAY, resent=True
+    ))  # fmt: skip
+    with open(resent, "wb") as handle:
+        handle.write(header + b"\n" + rest)
+    batch = run(channel, DAY)
+    assert batch.rows_deleted == 1 and deleted() == [(True,)]
+    # the first store's other lines and the other store's day stay live
+    live = dict(
+        query(
+            "select store_id, count(*) from raw.pos_files__sales where deleted_at is null "
+            "group by 1"
+        )
+    )
+    assert live == {first.point_id: lines(content) - 1, second.point_id: live[second.point_id]}
+    assert query("select count(*) from raw.pos_files__sales where deleted_at is not null") == [(1,)]

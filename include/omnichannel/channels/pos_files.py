@@ -72,6 +72,7 @@ SALES = StreamSpec(
         LINE,
     ),
     later_page_replaces=True,
+    complete_for=("store_id", "business_date"),  # a file holds every line of its store's day
 )
 STOCK = StreamSpec(
     channel_kind="pos_files",
@@ -87,6 +88,7 @@ STOCK = StreamSpec(
         LINE,
     ),
     later_page_replaces=True,
+    complete_for=("store_id", "count_date"),
 )
 FOOTFALL = StreamSpec(
     channel_kind="pos_files",
@@ -109,6 +111,7 @@ FOOTFALL = StreamSpec(
         LINE,
     ),
     later_page_replaces=True,
+    complete_for=("store_id", "business_date"),
 )
 DERIVED = (SOURCE.name, LINE.name, "fold")  # set by the reader, not columns of the file
 STREAMS = {s.stream: s for s in (SALES, STOCK, FOOTFALL)}
@@ -163,7 +166,12 @@ class PosFilesClient:
                 kept = content if len(content) <= KEEP_BYTES else None
                 yield Page(number, [], path.name, Unreadable(name, str(exc), kept, len(content)))
                 continue
-            yield Page(number, records, path.name)
+            # the file states its store's whole day: a line missing from it was deleted
+            match = FILE.match(path.name)
+            covers = (
+                (match["store"], f"{match['day'][:4]}-{match['day'][4:6]}-{match['day'][6:]}"),
+            )
+            yield Page(number, records, path.name, covers=covers)
 
     def read_bytes(self, path: Path) -> bytes:
         """A regular file under the landing root, read without following links (a link

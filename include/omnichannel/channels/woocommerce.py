@@ -51,6 +51,7 @@ REFUNDS = StreamSpec(
     stream="refunds",
     key=("refund_id", "refund_line_id"),
     cursor="order_modified_gmt",
+    complete_for=("order_id",),  # an order's refunds are read whole with the order
     columns=(
         Column("refund_id", "bigint", "Refund id", False),
         Column("refund_line_id", "bigint", "Refund line item id", False),
@@ -136,11 +137,14 @@ class WooClient(HttpSource):
                     records = [
                         r for o in body if o.get("refunds") for r in self._refunds(number, o)
                     ]
+                # the refunds of every order of the page are all listed (an order's
+                # `refunds` is its current list): one gone was deleted in the shop
+                covers = tuple((text(o["id"]),) for o in body) if stream == "refunds" else ()
             except (KeyError, TypeError, ValueError) as exc:
                 raise ExtractError(
                     self.channel_id, stream, number, f"unexpected record shape: missing {exc}"
                 ) from exc
-            yield Page(number, records, str(number))
+            yield Page(number, records, str(number), covers=covers)
 
     def _refunds(self, number: int, order: dict) -> list[dict]:
         url = f"{self.base}/orders/{order['id']}/refunds"

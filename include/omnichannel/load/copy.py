@@ -37,4 +37,10 @@ def land_page(
                     encode(record["payload"]).decode(),
                 )
             )
+    if page.covers:
+        with conn.cursor() as cur:
+            cur.executemany(
+                "insert into ops.batch_covers (batch_id, page_no, covers) values (%s, %s, %s)",
+                [(batch_id, page.number, list(group)) for group in page.covers],
+            )
     return len(page.records)

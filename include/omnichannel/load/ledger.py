@@ -29,6 +29,7 @@ class Batch:
     error: str | None
     replay_of: int | None = None  # the batch whose quarantined rows this one re-publishes
     pages_quarantined: int = 0  # files or pages kept whole in quarantine (unreadable)
+    rows_deleted: int = 0  # raw records this batch found deleted at the source
 
 
 BATCH_COLUMNS = ", ".join(Batch.__dataclass_fields__)

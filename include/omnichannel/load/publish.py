@@ -46,9 +46,14 @@ class _Statements:
             "from {source} as l"
         ).format(typed=_join(typed), source=self.source)
         self.updates = _join(
-            sql.SQL("{c} = excluded.{c}").format(c=sql.Identifier(n))
-            for n in self.names
-            if n not in ("channel_id", *spec.key)
+            [
+                *(
+                    sql.SQL("{c} = excluded.{c}").format(c=sql.Identifier(n))
+                    for n in self.names
+                    if n not in ("channel_id", *spec.key)
+                ),
+                sql.SQL("deleted_at = null"),  # a record deleted, then sent again
+            ]
         )
 
     def pick(self) -> sql.Composable:
@@ -98,7 +103,8 @@ class _Statements:
             on conflict ({key}) do update set {updates}
             where {raw}.{cursor} < excluded.{cursor}
                or ({raw}.{cursor} = excluded.{cursor}
-                   and {raw}.payload is distinct from excluded.payload)""").format(
+                   and ({raw}.payload is distinct from excluded.payload
+                        or {raw}.deleted_at is not null))""").format(
             raw=self.raw, cols=self.cols, rows=rows, match=self._match("s"), key=self.key,
             updates=self.updates, cursor=self.cursor,
         )  # fmt: skip
@@ -157,6 +163,54 @@ def _merge(conn: psycopg.Connection, q: _Statements, rows: sql.Composable) -> No
     conn.execute(q.to_history(q.stale(rows)))
     conn.execute(q.update_existing(rows))  # the replaced versions go to history (trigger)
     conn.execute(q.insert_new(rows))
+
+
+def _mark_deleted(conn: psycopg.Connection, q: _Statements, batch: ledger.Batch) -> int:
+    """Records of the groups the batch lists in full (a store's day, an order's refunds)
+    that it does not hold were deleted at the source: marked `deleted_at` (their last
+    version goes to history), not removed. The rest of such a group is published again
+    (published_at), so incremental models rebuild what the deleted records were part of."""
+    spec = q.spec
+    group = _join(sql.SQL("r.{}::text").format(sql.Identifier(c)) for c in spec.complete_for)
+    key = ("channel_id", *spec.key)
+    deleted = conn.execute(
+        sql.SQL("""
+        update {raw} as r set deleted_at = now(), published_at = now(), batch_id = %(batch)s
+        where r.channel_id = %(channel)s and r.deleted_at is null
+          and array[{group}] in (select covers from ops.batch_covers where batch_id = %(batch)s)
+          and not exists (select from {source} as l where ({typed}) = ({keys}){latest})
+        returning {group_out}""").format(
+            raw=q.raw,
+            group=group,
+            source=q.source,
+            typed=_join(
+                sql.SQL("l.channel_id") if k == "channel_id" else _typed(spec, k) for k in key
+            ),
+            keys=_join(sql.SQL("r.{}").format(sql.Identifier(k)) for k in key),
+            group_out=group,
+            # a later file restates its group: only the last file covering it counts
+            latest=sql.SQL(
+                " and l.page_no >= (select max(c.page_no) from ops.batch_covers as c "
+                "where c.batch_id = %(batch)s and c.covers = array[{}])"
+            ).format(group)
+            if spec.later_page_replaces
+            else sql.SQL(""),
+        ),
+        {"batch": batch.batch_id, "channel": batch.channel_id},
+    ).fetchall()
+    if deleted:
+        conn.execute("set local omni.republish = 'on'")  # not a new version: no history copy
+        conn.execute(
+            sql.SQL("""
+            update {raw} as r set published_at = now()
+            where r.channel_id = %(channel)s and r.deleted_at is null
+              and array_to_string(array[{group}], chr(31)) = any(%(groups)s)""").format(
+                raw=q.raw, group=group
+            ),
+            {"channel": batch.channel_id, "groups": ["\x1f".join(g) for g in set(deleted)]},
+        )
+        conn.execute("set local omni.republish = 'off'")
+    return len(deleted)
 
 
 class LandingLost(RuntimeError):
@@ -226,6 +280,7 @@ def _publish(conn: psycopg.Connection, q: _Statements, batch_id: int) -> ledger.
             versions = conn.execute("select count(*) from batch_pick").fetchone()[0]
         # every landed row is published: to raw, to history, or (an exact copy of a
         # version received twice) collapsed onto that version
+        deleted = _mark_deleted(conn, q, batch) if q.spec.complete_for else 0
         ledger.set_status(
             conn,
             batch_id,
@@ -233,6 +288,7 @@ def _publish(conn: psycopg.Connection, q: _Statements, batch_id: int) -> ledger.
             rows_published=landed,
             rows_duplicate=landed - versions,
             rows_quarantined=batch.rows_quarantined or 0,
+            rows_deleted=deleted,
         )
         ledger.advance_watermark(conn, batch)
         schema.drop_landing_partitions(conn, q.spec.table, [batch_id])

@@ -136,6 +136,15 @@ do $$ begin
              'skipped'));
     end if;
 end $$;
+-- records a batch marked deleted in raw (their group was covered, they were missing)
+alter table ops.load_batches add column if not exists rows_deleted integer not null default 0;
+-- the groups each landed batch lists in full (StreamSpec.complete_for); dropped with it
+create table if not exists ops.batch_covers (
+    batch_id  bigint not null,
+    page_no   integer not null,
+    covers    text[] not null
+);
+create index if not exists batch_covers_batch_idx on ops.batch_covers (batch_id);
 -- files or pages quarantined whole (unreadable), beside the rows counted above
 alter table ops.load_batches add column if not exists pages_quarantined integer not null
     default 0;
@@ -221,6 +230,7 @@ def create_landing_partition(conn: psycopg.Connection, table: str, batch_id: int
 def drop_landing_partitions(conn: psycopg.Connection, table: str, batch_ids) -> None:
     for batch_id in batch_ids:
         conn.execute(sql.SQL("drop table if exists {}").format(landing_partition(table, batch_id)))
+        conn.execute("delete from ops.batch_covers where batch_id = %s", (batch_id,))
 
 
 def ensure_stream_tables(conn: psycopg.Connection, spec: StreamSpec) -> None:
@@ -252,6 +262,13 @@ def ensure_stream_tables(conn: psycopg.Connection, spec: StreamSpec) -> None:
             batch_id bigint not null, published_at timestamptz not null,
             primary key ({key}))""").format(
             t=sql.Identifier(f"{table}_history"), cols=raw_cols, key=history_key
+        ),
+        # deleted at the source (its group was read whole without it): kept, marked
+        *(
+            sql.SQL("alter table raw.{} add column if not exists deleted_at timestamptz").format(
+                sql.Identifier(t)
+            )
+            for t in (table, f"{table}_history")
         ),
         # incremental dbt models read raw by publication time (the rows since their last run)
         sql.SQL("create index if not exists {i} on raw.{t} (published_at)").format(
@@ -322,7 +339,8 @@ def _history_trigger(spec: StreamSpec) -> list[sql.Composable]:
     )
     function = sql.Identifier("raw", f"{table}__keep_history")
     body = sql.SQL(
-        "begin insert into raw.{h} ({cols}) select {cols} from replaced "
+        "begin if current_setting('omni.republish', true) = 'on' then return null; end if; "
+        "insert into raw.{h} ({cols}) select {cols} from replaced "
         "on conflict do nothing; return null; end"
     ).format(h=sql.Identifier(f"{table}_history"), cols=cols)
     return [

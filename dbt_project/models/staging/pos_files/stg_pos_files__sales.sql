@@ -19,3 +19,5 @@ select
     coalesce(vat_amount, 0) as tax,
     line_total - coalesce(vat_amount, 0) as net_merchandise
 from {{ source('pos_files', 'pos_files__sales') }}
+-- records deleted at the source (a corrected file, a deleted refund) stay in raw, marked
+where deleted_at is null

@@ -7,3 +7,5 @@ select
     source_file,
     published_at
 from {{ source('pos_files', 'pos_files__stock') }}
+-- records deleted at the source (a corrected file, a deleted refund) stay in raw, marked
+where deleted_at is null

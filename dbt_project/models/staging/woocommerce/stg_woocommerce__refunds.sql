@@ -10,3 +10,5 @@ select
     -subtotal as refunded_merchandise,
     -total_tax as refunded_tax
 from {{ source('woocommerce', 'woocommerce__refunds') }}
+-- records deleted at the source (a corrected file, a deleted refund) stay in raw, marked
+where deleted_at is null
