@@ -62,13 +62,6 @@ def ours(conn, records):
     land_page(conn, SPEC, 1, "bench", Page(1, records, None))
 
 
-def ours_unlogged(conn, records):
-    """The loader into an UNLOGGED partition, as landing was before it had to survive a
-    crash: the cost of the write-ahead log, measured beside the logged one."""
-    conn.execute(f"alter table {TABLE}__b1 set unlogged")
-    land_page(conn, SPEC, 1, "bench", Page(1, records, None))
-
-
 def pandas_to_sql(conn, records):
     import pandas as pd
     from sqlalchemy import create_engine
@@ -125,7 +118,6 @@ def main() -> None:
     results = {}
     for name, fn in (
         ("omnichannel COPY loader", ours),
-        ("  same, unlogged partition", ours_unlogged),
         ("psql \\copy (csv)", psql_copy),
         ("pandas.to_sql multi", pandas_to_sql),
     ):
@@ -142,8 +134,6 @@ def main() -> None:
         conn.execute(f"drop table {TABLE}")
     speedup = results["pandas.to_sql multi"] / results["omnichannel COPY loader"]
     print(f"speed-up of our loader over pandas.to_sql: {speedup:.1f}x")
-    wal = results["omnichannel COPY loader"] / results["  same, unlogged partition"]
-    print(f"logged landing (survives a crash) / unlogged: {wal:.2f}x")
 
 
 if __name__ == "__main__":
