@@ -9,17 +9,13 @@ with your own secret and let `ensure_bi_reader` only grant.
 
 from __future__ import annotations
 
-import json
 import logging
-import os
-import secrets
 from urllib.parse import quote, urlsplit
 
 import psycopg
 from psycopg import sql
 
 from omnichannel import warehouse
-from omnichannel.paths import local_dir
 
 log = logging.getLogger(__name__)
 ROLE = "bi_reader"
@@ -30,16 +26,7 @@ SESSION_LIMITS = {"statement_timeout": "300s", "idle_in_transaction_session_time
 
 
 def password() -> str:
-    given = os.environ.get("OMNI_BI_READER_PASSWORD")
-    if given:
-        return given
-    path = local_dir() / "bi_reader.json"
-    try:
-        return json.loads(path.read_text())["password"]
-    except FileNotFoundError:
-        secret = secrets.token_urlsafe(18)
-        warehouse.write_private(path, json.dumps({"password": secret}))
-        return secret
+    return warehouse.local_secret("OMNI_BI_READER_PASSWORD", "bi_reader.json", "password")
 
 
 def ensure_bi_reader(conn: psycopg.Connection) -> bool:

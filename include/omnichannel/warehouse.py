@@ -456,15 +456,22 @@ def customer_key_secret() -> str:
     """OMNI_CUSTOMER_KEY_SECRET, or one generated on first use into .local (mode 600)."""
     import re
 
-    given = os.environ.get("OMNI_CUSTOMER_KEY_SECRET")
+    secret = local_secret("OMNI_CUSTOMER_KEY_SECRET", "customer_key.json", "secret", 24)
+    if not re.fullmatch(r"[A-Za-z0-9_-]{16,}", secret):
+        raise WarehouseError("OMNI_CUSTOMER_KEY_SECRET: 16 or more letters, digits, '-' or '_'")
+    return secret
+
+
+def local_secret(variable: str, file_name: str, key: str, nbytes: int = 18) -> str:
+    """The environment's `variable`, else a secret generated on first use and kept in
+    .local/`file_name` (mode 600) under `key`."""
+    given = os.environ.get(variable)
     if given:
-        if not re.fullmatch(r"[A-Za-z0-9_-]{16,}", given):
-            raise WarehouseError("OMNI_CUSTOMER_KEY_SECRET: 16 or more letters, digits, '-' or '_'")
         return given
-    path = local_dir() / "customer_key.json"
+    path = local_dir() / file_name
     try:
-        return json.loads(path.read_text())["secret"]
+        return json.loads(path.read_text())[key]
     except FileNotFoundError:
-        secret = secrets.token_urlsafe(24)
-        write_private(path, json.dumps({"secret": secret}))
+        secret = secrets.token_urlsafe(nbytes)
+        write_private(path, json.dumps({key: secret}))
         return secret

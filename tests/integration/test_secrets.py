@@ -23,7 +23,15 @@ def _embedded():
 
 def test_passwords_are_only_in_files_of_mode_600():
     state = _embedded()
-    secrets = [s.encode() for s in (state.password, state.admin_password, bi.password())]
+    secrets = [
+        s.encode()
+        for s in (
+            state.password,
+            state.admin_password,
+            bi.password(),
+            warehouse.customer_key_secret(),
+        )
+    ]
     found = []
     for folder, dirs, files in os.walk(paths.local_dir()):
         dirs[:] = [d for d in dirs if d != "pgdata"]  # the server's (mode 700, its own user)
