@@ -168,7 +168,12 @@ def extract_and_land(
         if spec.snapshot and _snapshot_published(conn, channel.channel_id, stream, interval):
             # a snapshot cannot be read again for a past interval: keep what was read then
             ledger.set_status(
-                conn, batch_id, "skipped", error="snapshot of this interval published before; kept"
+                conn,
+                batch_id,
+                "skipped",
+                error="snapshot of this interval published before; kept",
+                rows_published=0,
+                rows_quarantined=0,
             )
             schema.drop_landing_partitions(conn, spec.table, [batch_id])
             log.info("batch %s skipped: %s/%s already has this snapshot", batch_id,
@@ -371,6 +376,7 @@ def replay(channel: ChannelConfig, batch_id: int, accept: bool, by: str) -> ledg
     explicitly without it. Rows the gate rejects again stay in quarantine, now under the
     replay batch."""
     with warehouse.connect(autocommit=True) as conn:
+        schema.ensure_base(conn)  # the ledger's columns, on a warehouse not loaded since an upgrade
         original = ledger.get_batch(conn, batch_id)
         if original.channel_id != channel.channel_id:
             raise ValueError(f"batch {batch_id} belongs to {original.channel_id!r}")
