@@ -88,3 +88,47 @@ def test_without_covers_nothing_is_deleted(conn):
     load(conn, [refund(1, 10, 1), refund(1, 11, 1)], (("1",),))
     batch = load(conn, [refund(1, 10, 5)], ())  # a page that does not list order 1 whole
     assert batch.rows_deleted == 0 and raw(conn) == {(10, 1): False, (11, 1): False}
+
+
+@pytest.mark.integration
+def test_a_refund_deleted_in_the_shop_is_marked_deleted_end_to_end(
+    clean_warehouse, simulator, channels, world
+):
+    """Through the simulator and the WooCommerce connector: the shop deletes a refund the
+    pipeline has loaded; the next daily run reads its order again without it and marks it
+    deleted in raw (its last version in history). (The world's side, truth included:
+    test_simulator_faults; the marts' side of a deletion: test_marts.)"""
+    from datetime import date
+
+    from omnichannel.channels import extracted_streams
+    from omnichannel.pipeline import local_day_interval, run_interval
+    from tests.integration.test_channels import credentials
+
+    woo = channels.get("woo_uk")
+    day = date(2026, 10, 13)  # the seed's first WooCommerce refund
+
+    def run(on: date) -> dict:
+        interval = local_day_interval(woo, on)
+        simulator.set_clock(interval.end)
+        creds = credentials(simulator, woo)
+        return {s: run_interval(woo, s, interval, creds) for s in extracted_streams(woo)}
+
+    with warehouse.connect(autocommit=True) as conn:  # no transaction left open across runs
+        run(day - timedelta(days=1))
+        assert run(day)["refunds"].status == "published"
+        live = conn.execute(
+            "select refund_id from raw.woocommerce__refunds where deleted_at is null"
+        ).fetchall()
+        assert live
+        simulator.add_fault("woo_uk", "deleted_refund", day=str(day), hours=24)
+        batches = run(day + timedelta(days=1))
+        assert batches["refunds"].rows_deleted >= 1
+        deleted = conn.execute(
+            "select refund_id from raw.woocommerce__refunds where deleted_at is not null"
+        ).fetchall()
+        assert set(deleted) <= set(live) and deleted
+        (in_history,) = conn.execute(
+            "select count(*) from raw.woocommerce__refunds_history where refund_id = any(%s)",
+            ([r for (r,) in deleted],),
+        ).fetchone()
+        assert in_history >= 1

@@ -169,13 +169,38 @@ def test_bi_reader_reads_marts_and_nothing_else(built):
                 conn.execute(statement)
 
 
+def test_a_bi_session_holding_a_mart_times_the_swap_out_and_a_retry_succeeds(built):
+    """An idle BI transaction holds a lock on a mart: dbt's table swap waits lock_timeout,
+    then fails that model (the mart left whole); bi_reader's sessions end after their idle
+    timeout, and the task's retry then swaps (Airflow retries the model; run again here)."""
+    from omnichannel import bi
+
+    model = "mart_channel_daily_kpis"
+    [(rows,)] = query(f"select count(*) from marts.{model}")  # noqa: S608
+    with psycopg.connect(bi.reader_url()) as reader:
+        assert reader.execute("show idle_in_transaction_session_timeout").fetchone() == ("1min",)
+        reader.execute(f"select count(*) from marts.{model}")  # noqa: S608 (left open)
+        blocked = run_dbt("run", "--select", model, "--vars", "{lock_timeout: 2s}")
+        assert blocked.returncode != 0
+        assert "lock timeout" in blocked.stdout, blocked.stdout[-2000:]
+    assert query(f"select count(*) from marts.{model}") == [(rows,)]  # noqa: S608
+    retried = run_dbt("run", "--select", model, "--vars", "{lock_timeout: 2s}")
+    assert retried.returncode == 0, retried.stdout[-2000:]
+    assert query(f"select count(*) from marts.{model}") == [(rows,)]  # noqa: S608
+
+
 def test_an_incremental_run_equals_a_full_refresh(built, config, world):
     """Two more days arrive (new orders, late refunds and edits of older ones, new stock
-    snapshots); the incremental facts then equal the same facts rebuilt from scratch.
-    Without a lookback: the simulator publishes every day within minutes, so a lookback of
-    days would re-read everything and prove nothing."""
+    snapshots), and a store re-sends a day's export without one receipt (deleted at the
+    source). The incremental facts then equal the same facts rebuilt from scratch, and the
+    deleted receipt is in none of them. Without a lookback: the simulator publishes every
+    day within minutes, so a lookback of days would re-read everything and prove nothing.
+    (A refund deleted in a shop: test_deletions.)"""
+    store, receipt = _resend_without_a_receipt(config, FIRST + timedelta(days=DAYS - 1))
     for n in range(DAYS, DAYS + 2):
         run_day(built, config, FIRST + timedelta(days=n))
+    [(deleted,)] = query("select sum(rows_deleted) from ops.load_batches where stream = 'sales'")
+    assert deleted >= 1
     # the models only (everything upstream of them is a view): their tests run elsewhere
     models = [
         "--select",
@@ -185,11 +210,39 @@ def test_an_incremental_run_equals_a_full_refresh(built, config, world):
     ]
     dbt_build(world, *models, "--vars", "{incremental_lookback_days: 0}")
     incremental = {table: _content(table) for table in INCREMENTAL}
+    for table in INCREMENTAL[:3]:  # the models keyed by order
+        sql = f"select count(*) from {table} where order_id = %s"  # noqa: S608
+        assert query(sql, f"{store}/{receipt}") == [(0,)], table
     dbt_build(world, "--full-refresh", *models)
     for table in INCREMENTAL:
         assert _content(table) == incremental[table], table
     days = query("select count(distinct inventory_date) from marts.fct_inventory_daily")
     assert days == [(DAYS + 2,)]
+
+
+def _resend_without_a_receipt(config, day: date) -> tuple[str, str]:
+    """A store's corrected export of `day`: the day's sales file again, without the lines of
+    one sale that no return points at. Returns the store and the receipt left out."""
+    import csv
+    from pathlib import Path
+
+    [channel] = [c for c in config.channels if c.kind == "pos_files"]
+    root = Path(channel.landing_path)
+    original = sorted(root.glob(f"*/sales_*_{day:%Y%m%d}.csv"))[0]
+    returned = {
+        row["return_of"]
+        for path in root.glob("*/sales_*.csv")
+        for row in csv.DictReader(path.read_text(encoding="utf-8-sig").splitlines(), delimiter=";")
+    }
+    lines = original.read_text(encoding="utf-8").splitlines(keepends=True)
+    rows = list(csv.DictReader(lines, delimiter=";"))
+    receipt = next(
+        r["receipt_no"] for r in rows if not r["return_of"] and r["receipt_no"] not in returned
+    )
+    kept = [lines[0]]
+    kept += [line for line, r in zip(lines[1:], rows, strict=True) if r["receipt_no"] != receipt]
+    original.with_name(original.stem + "_resent.csv").write_text("".join(kept), encoding="utf-8")
+    return rows[0]["store_id"], receipt
 
 
 INCREMENTAL = (

@@ -287,3 +287,44 @@ def test_faults_are_switched_over_http(simulator):
         "pos_files",
         "ga4",
     }
+
+
+def test_a_refund_deleted_in_the_shop_leaves_the_order_and_the_truth(world):
+    """deleted_refund changes the world: the order's `refunds` and `orders/<id>/refunds` lose
+    it, date_modified moves to the deletion, the truth stops counting it; clearing undoes it."""
+    from omnichannel.simulator.truth import daily_truth
+
+    day = date(2026, 10, 13)  # the seed's first WooCommerce refund
+    index = world.channel_orders("woo_uk")
+    refunded = [i for i in index if world.order(int(i)).refunds]
+    made = {int(i) for i in refunded if world.order(int(i)).refunds[0].created_at.date() == day}
+    assert made, "the world has refunds on the day"
+    order = world.order(min(made))
+    deleted_at = order.refunds[0].created_at.replace(microsecond=0)
+
+    def woo_truth():
+        rows = daily_truth(world, date(2026, 10, 1), date(2026, 10, 20))
+        return sum(r.refunds for r in rows if r.channel_id == "woo_uk")
+
+    before = woo_truth()
+    app = SimulatorApp(world)
+    app.now = datetime(2026, 10, 20, tzinfo=UTC)
+    with pytest.raises(FaultError, match="kind woocommerce"):
+        app.add_fault(Fault("shopify_us", "deleted_refund", day=str(day)))
+    with pytest.raises(FaultError, match="needs a channel_id and a day"):
+        Fault("woo_uk", "deleted_refund")
+    try:
+        app.add_fault(Fault("woo_uk", "deleted_refund", day=str(day), hours=6))
+        path = f"/woo/woo_uk/wp-json/wc/v3/orders/{order.order_id}"
+        body = json.loads(call(app, "GET", path, headers=WOO_AUTH).body)
+        assert body["refunds"] == []
+        gone = deleted_at.timestamp() + 6 * 3600
+        assert body["date_modified_gmt"] >= datetime.fromtimestamp(gone, UTC).strftime(
+            "%Y-%m-%dT%H:%M:%S"
+        )
+        refunds = json.loads(call(app, "GET", f"{path}/refunds", headers=WOO_AUTH).body)
+        assert refunds == []
+        assert woo_truth() < before
+    finally:
+        app.clear_faults()
+    assert world.order(min(made)).refunds[0].deleted_at is None and woo_truth() == before

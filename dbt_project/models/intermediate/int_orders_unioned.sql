@@ -8,8 +8,12 @@
             {'columns': ['order_id', 'channel_id'], 'unique': True},
             {'columns': ['published_at']},
         ],
+        post_hook="{{ delete_gone_orders() }}",
     )
 }}
+-- depends_on: {{ ref('int_orders_deleted') }}
+-- depends_on: {{ ref('stg_pos_files__sales_deleted') }}
+-- depends_on: {{ ref('stg_woocommerce__refunds_deleted') }}
 -- One row per order of every channel, in the common vocabulary, money in the channel's
 -- currency: gross merchandise as the channel prices it, discounts, net merchandise and
 -- refunds without tax. A table, since the orders of Amazon, WooCommerce and the stores
@@ -74,13 +78,27 @@ with shopify as (
             order_id
         from {{ ref('stg_woocommerce__refunds') }}
         where published_at > {{ since }}
+        union
+        -- a deleted refund changes its order (the order is read again too, but need not be)
+        select
+            channel_id,
+            order_id
+        from {{ ref('stg_woocommerce__refunds_deleted') }}
+        where published_at > {{ since }}
     ),
 
     stores_touched as (
-        select distinct
+        select
             channel_id,
             order_id
         from {{ ref('stg_pos_files__sales') }}
+        where published_at > {{ since }}
+        union
+        -- a line dropped from a corrected export (a return dropped changes the sale's order)
+        select
+            channel_id,
+            order_id
+        from {{ ref('stg_pos_files__sales_deleted') }}
         where published_at > {{ since }}
     ),
 {% endif %}

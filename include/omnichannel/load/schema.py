@@ -274,6 +274,10 @@ def ensure_stream_tables(conn: psycopg.Connection, spec: StreamSpec) -> None:
         sql.SQL("create index if not exists {i} on raw.{t} (published_at)").format(
             i=sql.Identifier(f"{table}__published_at"), t=sql.Identifier(table)
         ),
+        # ... and the few records deleted at the source without scanning the live ones
+        sql.SQL(
+            "create index if not exists {i} on raw.{t} (published_at) where deleted_at is not null"
+        ).format(i=sql.Identifier(f"{table}__deleted"), t=sql.Identifier(table)),
     ]
     # a column a newer connector version added: existing tables get it (nullable: old rows
     # were received without it)

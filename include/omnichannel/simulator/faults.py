@@ -32,6 +32,12 @@ Each fault: what the channel does → what a correct pipeline does.
   content once.
 - corrupt_file (pos_files): a day's sales export is cut in the middle of a line →
   quarantines the file with the reason.
+- deleted_refund (woocommerce; `day`, `hours`): the shop deletes the refunds made on `day`
+  (the channel's local date) `hours` after each was made (WooCommerce lets a shop manager
+  delete a refund; Shopify and Amazon do not, they add reversing records). A change of the
+  world, not of one response: the order loses it in `refunds`, `orders/<id>/refunds` no
+  longer lists it, `date_modified` moves to the deletion, and the truth follows. Undone
+  when faults are cleared → marks the refund deleted in raw, and the marts stop counting it.
 """
 
 from __future__ import annotations
@@ -55,6 +61,7 @@ FAULTS = (
     "late_file",
     "resent_file",
     "corrupt_file",
+    "deleted_refund",
 )
 VARIANTS = {
     "schema_drift": ("new_field", "renamed_field", "type_change"),
@@ -68,6 +75,7 @@ VARIANTS = {
     ),
 }
 FILE_FAULTS = ("late_file", "resent_file", "corrupt_file")
+WORLD_FAULTS = {"deleted_refund": ("woocommerce",)}  # changes of the world, and their kinds
 
 
 class FaultError(ValueError):
@@ -86,6 +94,7 @@ class Fault:
     seconds: float = 5.0  # slow
     retry_after: int = 1  # rate_limit
     day: str | None = None  # file faults: the export date (YYYY-MM-DD), None: any day
+    hours: float = 24.0  # deleted_refund: how long after the refund the shop deletes it
     fired: int = 0
 
     def __post_init__(self):
@@ -101,6 +110,8 @@ class Fault:
                 )
         if not 0 <= self.probability <= 1:
             raise FaultError("probability must be between 0 and 1")
+        if self.fault in WORLD_FAULTS and (self.day is None or self.channel_id == "*"):
+            raise FaultError(f"fault {self.fault} needs a channel_id and a day (YYYY-MM-DD)")
 
     def as_dict(self) -> dict:
         return {k: v for k, v in vars(self).items() if v is not None}

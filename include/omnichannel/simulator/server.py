@@ -32,7 +32,7 @@ from urllib.parse import parse_qs, urlsplit
 import numpy as np
 
 from omnichannel.config import ChannelsConfig
-from omnichannel.simulator.faults import FILE_FAULTS, Fault, FaultBook, FaultError
+from omnichannel.simulator.faults import FILE_FAULTS, WORLD_FAULTS, Fault, FaultBook, FaultError
 from omnichannel.simulator.spec import WorldChannel, spec_from_config
 from omnichannel.simulator.world import World
 
@@ -142,8 +142,6 @@ class SimulatorApp:
         self.world = world
         self.now: datetime | None = None  # None: wall-clock time
         self.faults = FaultBook(world.seed)
-        for fault in faults or []:
-            self.faults.add(fault)
         self.touched: dict[int, int] = {}
         # pos_files landing folders: a dict channel_id -> folder, or one root for all
         self.landing = landing
@@ -156,6 +154,30 @@ class SimulatorApp:
         }
         self.kind_state: dict = {}  # per channel: throttle buckets, report jobs
         self.lock = threading.Lock()
+        for fault in faults or []:
+            self.add_fault(fault)
+
+    def add_fault(self, fault: Fault) -> None:
+        """Switch a fault on; one that changes the world (a refund deleted in the shop)
+        changes it now, for every later request and for the truth."""
+        kinds = WORLD_FAULTS.get(fault.fault)
+        if kinds is not None:
+            channel = self.world.channels.get(fault.channel_id)
+            if channel is None or channel.kind not in kinds:
+                raise FaultError(
+                    f"fault {fault.fault} applies to channels of kind {', '.join(kinds)}"
+                )
+            try:
+                day = date.fromisoformat(str(fault.day))
+            except ValueError as exc:
+                raise FaultError(f"fault {fault.fault}: day {fault.day!r} is not a date") from exc
+            self.world.delete_refunds(fault.channel_id, day, fault.hours)
+        self.faults.add(fault)
+
+    def clear_faults(self) -> None:
+        """Switch every fault off, and undo the changes of the world they made."""
+        self.faults.clear()
+        self.world.restore_refunds()
 
     def clock(self) -> datetime:
         return self.now or datetime.now(UTC)
@@ -243,7 +265,7 @@ class SimulatorApp:
             return Response.of(200, {"now": self.clock().isoformat()})
         if path == "/_simulator/faults":
             if request.method == "DELETE":
-                self.faults.clear()
+                self.clear_faults()
             elif request.method == "POST":
                 body = _json_or_none(request.body)
                 try:
@@ -254,7 +276,10 @@ class SimulatorApp:
                     fault.channel_id != "*" and fault.channel_id not in self.world.channels
                 ):
                     return Response.of(400, {"errors": "need a known channel_id and a fault"})
-                self.faults.add(fault)
+                try:
+                    self.add_fault(fault)
+                except FaultError as exc:
+                    return Response.of(400, {"errors": str(exc)})
             return Response.of(200, {"faults": self.faults.listing()})
         return Response.of(404, {"errors": "Not Found"})
 
@@ -356,11 +381,11 @@ class Simulator:
 
     def add_fault(self, channel_id: str, fault: str, page: int | None = None, **options) -> Fault:
         spec = Fault(channel_id=channel_id, fault=fault, page=page, **options)
-        self.app.faults.add(spec)
+        self.app.add_fault(spec)
         return spec
 
     def clear_faults(self) -> None:
-        self.app.faults.clear()
+        self.app.clear_faults()
 
     def start(self) -> Simulator:
         self.thread.start()
@@ -369,6 +394,7 @@ class Simulator:
     def stop(self) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
+        self.app.world.restore_refunds()  # a world shared with later simulators is as made
 
     def __enter__(self) -> Simulator:
         return self.start()

@@ -77,7 +77,7 @@ def daily_truth(world: World, start: date, end: date) -> list[TruthRow]:
         as_of = int(end_of_local_day(end, channel.timezone).timestamp())
         index = world.channel_orders(channel.channel_id)
         live = index[o.cancelled[index] >= as_of]
-        refunded = live[o.refund_at[live] < as_of]
+        refunded = live[world.refunded_by(live, as_of)]  # a refund deleted in the shop is gone
         included = channel.tax[1]
         # VAT inside a refund is taken out to report merchandise without tax
         refund_net = o.refund_subtotal[refunded] - (o.refund_tax[refunded] if included else 0)

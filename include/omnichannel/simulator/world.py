@@ -187,6 +187,9 @@ class OrderColumns(Columns):
     refund_quantity: np.ndarray
     refund_subtotal: np.ndarray  # merchandise refunded, priced like `subtotal`
     refund_tax: np.ndarray
+    # NEVER unless the shop deletes the refund (the simulator's deleted_refund fault): a
+    # change of the world after its creation, so the truth follows it
+    refund_deleted: np.ndarray
 
 
 @dataclass
@@ -529,6 +532,7 @@ class World:
             refund_quantity=refund["quantity"],
             refund_subtotal=refund["subtotal"],
             refund_tax=refund["tax"],
+            refund_deleted=np.full(n, NEVER),
         )
         lines = LineColumns(
             line_id=np.arange(first_line, first_line + len(point)) + 10_000_000_000,
@@ -731,10 +735,31 @@ class World:
         """Last change visible at `now` (epoch s) of the given orders; -1 if not created yet."""
         o = self.orders
         updated = np.where(o.created[index] < now, o.created[index], -1)
-        for events in (o.fulfilled, o.cancelled, o.edited, o.refund_at):
+        for events in (o.fulfilled, o.cancelled, o.edited, o.refund_at, o.refund_deleted):
             at = events[index]
             updated = np.where((at < now) & (updated >= 0), np.maximum(updated, at), updated)
         return updated
+
+    def refunded_by(self, index: np.ndarray, as_of: int) -> np.ndarray:
+        """Which of the given orders show a refund at `as_of` (made, and not deleted)."""
+        o = self.orders
+        return (o.refund_at[index] < as_of) & (o.refund_deleted[index] >= as_of)
+
+    def delete_refunds(self, channel_id: str, day: date, hours: float) -> int:
+        """The shop deletes the refunds a channel made on `day` (its local date), `hours`
+        after each was made; returns how many. Undone by `restore_refunds`."""
+        o = self.orders
+        index = self.channel_orders(channel_id)
+        index = index[o.refund_at[index] != NEVER]
+        zone = ZoneInfo(self.channels[channel_id].timezone)
+        start = int(datetime.combine(day, time(0), zone).timestamp())
+        end = int(datetime.combine(day + timedelta(days=1), time(0), zone).timestamp())
+        chosen = index[(o.refund_at[index] >= start) & (o.refund_at[index] < end)]
+        o.refund_deleted[chosen] = o.refund_at[chosen] + int(hours * 3600)
+        return len(chosen)
+
+    def restore_refunds(self) -> None:
+        self.orders.refund_deleted[:] = NEVER
 
     def day_index(self, day: date) -> int:
         return (day - self.spec.start).days
@@ -786,6 +811,7 @@ class World:
                     quantity=int(o.refund_quantity[i]),
                     subtotal=cents(o.refund_subtotal[i]),
                     tax=cents(o.refund_tax[i]),
+                    deleted_at=_ts(o.refund_deleted[i]),
                 ),
             )
         customer = self.customers[int(o.customer[i])] if o.customer[i] >= 0 else None
@@ -865,6 +891,7 @@ class Refund:
     quantity: int
     subtotal: Decimal  # merchandise refunded, priced like the line (VAT inside if included)
     tax: Decimal
+    deleted_at: datetime | None = None  # deleted in the shop (WooCommerce allows it)
 
 
 @dataclass(frozen=True)
@@ -926,9 +953,10 @@ class Order:
         cancelled, fulfilled, edited = map(
             seen, (self.cancelled_at, self.fulfilled_at, self.edited_at)
         )
-        refunds = tuple(r for r in self.refunds if r.created_at < now)
+        made = [r for r in self.refunds if r.created_at < now]
+        refunds = tuple(r for r in made if seen(r.deleted_at) is None)
         events = [self.created_at] + [t for t in (cancelled, fulfilled, edited) if t]
-        events += [r.created_at for r in refunds]
+        events += [seen(r.deleted_at) or r.created_at for r in made]
         return OrderState(self, max(events), cancelled, fulfilled, refunds, edited)
 
 

@@ -5,11 +5,14 @@
         unique_key=['channel_id', 'order_id'],
         on_schema_change='fail',
         indexes=[{'columns': ['published_at']}, {'columns': ['channel_id', 'order_id']}],
+        post_hook="{{ delete_gone_orders() }}",
     )
 }}
+-- depends_on: {{ ref('int_orders_deleted') }}
 -- One row per order line, mapped to the brand's SKU, with cost and margin. Incremental:
 -- a run takes the orders published since the last run (less a lookback) and replaces all
--- lines of each such order, so an edited order loses the lines it no longer has.
+-- lines of each such order, so an edited order loses the lines it no longer has; an
+-- order of which nothing is left at the source is deleted (macro delete_gone_orders).
 with lines as (
     select * from {{ ref('int_order_lines_unioned') }}
     {% if is_incremental() %}

@@ -9,8 +9,10 @@
             {'columns': ['customer_key']},
             {'columns': ['published_at']},
         ],
+        post_hook="{{ delete_gone_orders() }}",
     )
 }}
+-- depends_on: {{ ref('int_orders_deleted') }}
 -- One row per order of every channel: the channel's currency and the reporting currency
 -- (the daily rate of the order's local date), the cross-channel customer and the order's
 -- place in that customer's history (cancelled orders take no place).
@@ -62,6 +64,16 @@ priced as (
 ),
 
 {% if is_incremental() %}
+    -- orders of which nothing is left at the source: they leave their customer's history
+    -- here, and the table after the run (macro delete_gone_orders)
+    gone as (
+        select
+            channel_id,
+            order_id
+        from {{ ref('int_orders_deleted') }}
+        where is_gone
+    ),
+
     -- `= any(array(...))`: the few keys are collected first, then looked up by index (a
     -- join would be planned for the whole table: the row estimates of the union are poor)
     affected_customers as (
@@ -78,6 +90,12 @@ priced as (
                 select from priced
                 where priced.channel_id = built.channel_id and priced.order_id = built.order_id
             )
+        union
+        select built.customer_key
+        from {{ this }} as built
+        inner join gone
+            on built.channel_id = gone.channel_id and built.order_id = gone.order_id
+        where built.customer_key is not null
     ),
 
     candidates as (
@@ -111,6 +129,10 @@ priced as (
             and not exists (
                 select from priced
                 where priced.channel_id = built.channel_id and priced.order_id = built.order_id
+            )
+            and not exists (
+                select from gone
+                where gone.channel_id = built.channel_id and gone.order_id = built.order_id
             )
     ),
 {% else %}

@@ -5,14 +5,17 @@
         unique_key=['channel_id', 'order_date'],
         on_schema_change='fail',
         indexes=[{'columns': ['location_id', 'sku', 'order_date']}],
+        post_hook="{{ delete_emptied_days() }}",
     )
 }}
+-- depends_on: {{ ref('int_orders_deleted') }}
 -- Units and money sold per channel, stock location, SKU and local day: the daily demand
 -- that product performance, promotion effect, inventory health and the forecasts read,
 -- so that none of them scans every order line. Incremental: a run recomputes whole
 -- channel days, those with an order line published since the last run (less a lookback).
 -- Cancelled lines count nowhere but still keep their day's rows, so a day whose orders
--- were all cancelled is replaced with zeros rather than left stale.
+-- were all cancelled is replaced with zeros rather than left stale, and a day of which no
+-- line is left at the source is deleted (macro delete_emptied_days).
 with lines as (
     select * from {{ ref('fct_order_lines') }}
 ),
@@ -24,6 +27,13 @@ with lines as (
             order_date
         from lines
         where published_at > {{ incremental_cutoff() }}
+        union
+        -- a day that lost lines at the source (a corrected store export)
+        select
+            channel_id,
+            order_date
+        from {{ ref('int_orders_deleted') }}
+        where order_date is not null and published_at > {{ incremental_cutoff() }}
     ),
 {% endif %}
 
