@@ -45,8 +45,11 @@ docs: setup
 dq-docs: setup
 	$(BIN)/omni dq-docs
 
+# parallel workers (pytest-xdist), each with databases of its own; a module's tests stay on
+# one worker, the Airflow tests share one. `pytest -p no:xdist` runs in one process.
+TEST_WORKERS ?= auto
 test: setup
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadgroup
 
 test-fast: setup
 	$(BIN)/pytest -q -x -m "not dags"

@@ -2,6 +2,12 @@
 databases of its own for the tests, so that `make test` never touches the demo's data.
 
 The environment is set in pytest_configure, before any test module imports Airflow.
+
+Under pytest-xdist (`make test` runs `pytest -n auto`) each worker has databases, an
+AIRFLOW_HOME, a dbt manifest and a dbt target of its own (`_gw0`, `_gw1`, ...); the tests
+of one module stay on one worker (their module fixtures load data once), and the Airflow
+tests (DAG runs with the demo's landing folders, the UI) all run on one worker.
+`pytest -p no:xdist` runs everything in one process, as before.
 """
 
 from __future__ import annotations
@@ -18,6 +24,35 @@ from tests.receivers import receivers, routed  # noqa: F401 - alert receivers fi
 
 TEST_DATABASE = "omni_test"
 TEST_AIRFLOW_DATABASE = "airflow_test"
+AIRFLOW_GROUP = ("tests/dags/", "tests/browser/")  # one worker: they share the demo's folders
+
+
+def worker_suffix() -> str:
+    """`_gw0`, `_gw1`, ... in a pytest-xdist worker, empty in a single process."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    return f"_{worker}" if worker else ""
+
+
+def airflow_test_database() -> str:
+    """The Airflow metadata database of this test process."""
+    return TEST_AIRFLOW_DATABASE + worker_suffix()
+
+
+def dbt_target() -> str:
+    """The dbt target folder of this test process (manifest, partial parse, run results)."""
+    from omnichannel import paths
+
+    return str(paths.local_dir() / f"dbt-test-target{worker_suffix()}")
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
+def pytest_collection_modifyitems(config, items):
+    """Keep each module's tests on one worker, and every Airflow test on the same one."""
+    for item in items:
+        if item.get_closest_marker("xdist_group") is None:
+            path = item.nodeid.split("::")[0]
+            group = "airflow" if path.startswith(AIRFLOW_GROUP) else path
+            item.add_marker(pytest.mark.xdist_group(group))
 
 
 def _recreate(admin_url: str, name: str) -> None:
@@ -40,21 +75,28 @@ def pytest_configure(config):
     from omnichannel import warehouse
 
     pipeline_url = warehouse.start()
+    if os.environ.get("PYTEST_XDIST_WORKER") is None and getattr(
+        config.option, "numprocesses", None
+    ):
+        return  # the xdist controller runs no tests (it started the warehouse for its workers)
+    suffix = worker_suffix()
+    database, airflow_database = TEST_DATABASE + suffix, TEST_AIRFLOW_DATABASE + suffix
     if warehouse.external_url():  # a server of the user's: its URL may create databases
-        _recreate(pipeline_url, TEST_DATABASE)
-        _ensure(pipeline_url, TEST_AIRFLOW_DATABASE)
+        _recreate(pipeline_url, database)
+        _ensure(pipeline_url, airflow_database)
     else:  # the embedded one: the admin creates them, owned by the pipeline's role
         os.environ.setdefault("OMNI_WAREHOUSE_ADMIN_URL", warehouse.admin_url())
-        warehouse.create_owned_database(TEST_DATABASE, recreate=True, bi_reader=True)
-        warehouse.create_owned_database(TEST_AIRFLOW_DATABASE)
-    os.environ["OMNI_WAREHOUSE_URL"] = warehouse._with_database(pipeline_url, TEST_DATABASE)
+        warehouse.create_owned_database(database, recreate=True, bi_reader=True)
+        warehouse.create_owned_database(airflow_database)
+    if suffix:  # workers do not share Airflow's home or the manifest cosmos renders from
+        os.environ["AIRFLOW_HOME"] = str(warehouse.local_dir() / f"test-airflow{suffix}")
+        os.environ["OMNI_DBT_TARGET_DIR"] = str(warehouse.local_dir() / f"dbt-manifest{suffix}")
+    os.environ["OMNI_WAREHOUSE_URL"] = warehouse._with_database(pipeline_url, database)
     # the tests' simulators write the brand's reference files here, not into the demo's
     os.environ["OMNI_REFERENCE_PATH"] = str(
         warehouse.local_dir() / "test-reference" / str(os.getpid())
     )
-    os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = warehouse.sqlalchemy_url(
-        TEST_AIRFLOW_DATABASE
-    )
+    os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = warehouse.sqlalchemy_url(airflow_database)
     from omnichannel import runtime
 
     runtime.apply()

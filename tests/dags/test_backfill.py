@@ -18,7 +18,7 @@ from omnichannel import runtime, warehouse
 from omnichannel.demo import local_midnight
 from omnichannel.simulator.server import Simulator
 from omnichannel.simulator.truth import daily_truth
-from tests.conftest import TEST_AIRFLOW_DATABASE
+from tests.conftest import airflow_test_database
 
 pytestmark = pytest.mark.dags
 
@@ -42,7 +42,7 @@ def _airflow(*args: str, env: dict) -> str:
 
 
 def _metadata(statement: str, params=()) -> list[tuple]:
-    url = warehouse._with_database(warehouse.url(), TEST_AIRFLOW_DATABASE)
+    url = warehouse._with_database(warehouse.url(), airflow_test_database())
     with psycopg.connect(url, autocommit=True) as conn:
         cur = conn.execute(statement, params)
         return cur.fetchall() if cur.description else []

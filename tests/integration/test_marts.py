@@ -12,7 +12,7 @@ import pytest
 from omnichannel import paths, warehouse
 from omnichannel.simulator.server import Simulator
 from omnichannel.simulator.truth import daily_truth, inventory
-from tests.conftest import reference_path, reset_warehouse
+from tests.conftest import dbt_target, reference_path, reset_warehouse
 from tests.integration.test_channels import query, run_day
 from tests.integration.test_slice import dbt_build, run_dbt
 
@@ -313,7 +313,7 @@ def test_a_daily_run_tests_what_it_published_and_a_full_run_every_row(built, mon
     for name, value in warehouse.dbt_env().items():
         monkeypatch.setenv(name, value)
     project = str(paths.dbt_project_dir())
-    target = str(paths.local_dir() / "dbt-test-target")
+    target = dbt_target()
     run_dbt("parse")  # each run below finds a parsed project, as cosmos' tasks do
 
     def passes(run_id: str, test_all_rows: str = "False") -> bool:

@@ -12,6 +12,7 @@ import psycopg
 import pytest
 
 from omnichannel import bi, paths, warehouse
+from tests.conftest import airflow_test_database
 
 
 def _embedded():
@@ -66,7 +67,7 @@ def test_bi_reader_connects_to_the_warehouse_only_and_cannot_make_temp_tables():
             for name in bi.SESSION_LIMITS
         }
     assert limits == {"statement_timeout": "5min", "idle_in_transaction_session_timeout": "1min"}
-    for database in ("airflow", "airflow_test", "postgres", "template1"):
+    for database in ("airflow", airflow_test_database(), "postgres", "template1"):
         url = warehouse._with_database(bi.reader_url(), database)
         with pytest.raises(psycopg.OperationalError, match="CONNECT privilege"):
             psycopg.connect(url).close()

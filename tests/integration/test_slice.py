@@ -25,7 +25,7 @@ from omnichannel.pipeline import (
 )
 from omnichannel.simulator.truth import daily_truth
 from omnichannel.streams import ExtractError
-from tests.conftest import load_world_reference, local_day_interval
+from tests.conftest import dbt_target, load_world_reference, local_day_interval
 
 pytestmark = pytest.mark.integration
 FIRST = date(2026, 10, 1)
@@ -59,7 +59,7 @@ def run_dbt(command: str, *args: str, env=None) -> subprocess.CompletedProcess:
     dbt = str(Path(sys.executable).with_name("dbt"))
     return subprocess.run(
         [dbt, command, "--project-dir", str(project), "--profiles-dir", str(project),
-         "--target-path", str(paths.local_dir() / "dbt-test-target"), *args],
+         "--target-path", dbt_target(), *args],
         env={**os.environ, **warehouse.dbt_env(), **(env or {})}, capture_output=True, text=True,
     )  # fmt: skip
 
