@@ -46,10 +46,12 @@ dq-docs: setup
 	$(BIN)/omni dq-docs
 
 # parallel workers (pytest-xdist), each with databases of its own; a module's tests stay on
-# one worker, the Airflow tests share one. `pytest -p no:xdist` runs in one process.
+# one worker, the Airflow tests share one. The crash tests restart the shared server, so
+# they run after the workers, alone. `pytest -p no:xdist` runs everything in one process.
 TEST_WORKERS ?= auto
 test: setup
-	$(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadgroup
+	$(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadgroup -m "not restarts_server"
+	$(BIN)/pytest -q -p no:xdist -m restarts_server
 
 test-fast: setup
 	$(BIN)/pytest -q -x -m "not dags"

@@ -27,6 +27,12 @@ TEST_AIRFLOW_DATABASE = "airflow_test"
 AIRFLOW_GROUP = ("tests/dags/", "tests/browser/")  # one worker: they share the demo's folders
 
 
+SERIAL_ONLY = (
+    "restarts the PostgreSQL server other workers use: `make test` runs it after them, "
+    "alone (pytest -p no:xdist -m restarts_server)"
+)
+
+
 def worker_suffix() -> str:
     """`_gw0`, `_gw1`, ... in a pytest-xdist worker, empty in a single process."""
     worker = os.environ.get("PYTEST_XDIST_WORKER")
@@ -47,8 +53,11 @@ def dbt_target() -> str:
 
 @pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
 def pytest_collection_modifyitems(config, items):
-    """Keep each module's tests on one worker, and every Airflow test on the same one."""
+    """Keep each module's tests on one worker, and every Airflow test on the same one; a
+    test that restarts the shared server does not run beside other workers."""
     for item in items:
+        if worker_suffix() and item.get_closest_marker("restarts_server"):
+            item.add_marker(pytest.mark.skip(reason=SERIAL_ONLY))
         if item.get_closest_marker("xdist_group") is None:
             path = item.nodeid.split("::")[0]
             group = "airflow" if path.startswith(AIRFLOW_GROUP) else path

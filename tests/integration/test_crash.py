@@ -28,7 +28,10 @@ def _embedded() -> bool:
     return embedded is not None and warehouse.url_parts().port == embedded.port
 
 
-pytestmark = pytest.mark.skipif(not _embedded(), reason="restarts the embedded warehouse")
+pytestmark = [
+    pytest.mark.skipif(not _embedded(), reason="restarts the embedded warehouse"),
+    pytest.mark.restarts_server,  # not beside other workers: `make test` runs it on its own
+]
 
 
 def crash_and_restart() -> None:
