@@ -32,9 +32,9 @@ from pathlib import Path
 import psycopg
 
 from omnichannel import paths, runtime, warehouse
-from omnichannel.channels import KINDS
 from omnichannel.config import load_channels
 from omnichannel.demo import reset_warehouse
+from omnichannel.kinds import KINDS
 from omnichannel.load import schema
 from omnichannel.pipeline import prepare_all
 
@@ -187,7 +187,7 @@ def fixed_cost(config, skus: int) -> float:
         prepare_all(config)
         with warehouse.connect(autocommit=True) as conn:
             for channel in config.channels:
-                for stream in KINDS[channel.kind].STREAMS.values():
+                for stream in KINDS[channel.kind].streams.values():
                     schema.ensure_stream_tables(conn, stream)
             products(conn, skus)
         dbt("--full-refresh")
@@ -223,7 +223,7 @@ def main() -> None:
     started = time.monotonic()
     with warehouse.connect(autocommit=True) as conn:
         for channel in config.channels:
-            for stream in KINDS[channel.kind].STREAMS.values():
+            for stream in KINDS[channel.kind].streams.values():
                 schema.ensure_stream_tables(conn, stream)
         products(conn, args.skus)
         fill(conn, 0, args.days, args.scale, args.skus)

@@ -22,7 +22,7 @@ from bench_world import bench_spec
 
 from omnichannel.forecast import models
 from omnichannel.forecast.backtest import forecast
-from omnichannel.simulator.world import World
+from omnisim.world import World
 
 HORIZON, ORIGINS, STEP = 28, 4, 7
 

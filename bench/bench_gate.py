@@ -23,8 +23,9 @@ import time
 from datetime import UTC, datetime, timedelta
 
 from omnichannel import runtime, warehouse
-from omnichannel.channels import amazon_sp, shopify, stream_spec
+from omnichannel.channels import amazon_sp, shopify
 from omnichannel.config import load_channels
+from omnichannel.kinds import stream_spec
 from omnichannel.load import ledger
 from omnichannel.load.copy import land_page
 from omnichannel.pipeline import gate, prepare, publish_batch
@@ -87,21 +88,16 @@ def amazon_order(i: int) -> tuple[dict, list[dict]]:
 def api_seconds_per_record(channel, stream: str, days: int) -> tuple[float, int]:
     """Extraction through the API, measured on `days` of the simulator's world (a local
     HTTP server with rate limits 10-20x kinder than the real APIs'): seconds per record."""
-    from omnichannel.channels import KINDS
-    from omnichannel.channels.base import Credentials
-    from omnichannel.simulator.server import SIMULATOR_CREDENTIALS, Simulator, world_from_config
+    from omnichannel.kinds import KINDS
+    from omnisim.server import Simulator, world_from_config
 
     world = world_from_config(42, load_channels())
-    secrets = SIMULATOR_CREDENTIALS.get(channel.kind, {})
     since = datetime(2026, 10, 1, tzinfo=UTC)
     until = since + timedelta(days=days)
     with Simulator(world) as simulator:
         simulator.set_clock(until)
-        creds = Credentials(
-            simulator.base_url(channel.channel_id), secrets.get("password", ""),
-            secrets.get("login", ""),
-        )  # fmt: skip
-        client = KINDS[channel.kind].make_client(channel, creds)
+        creds = simulator.credentials(channel)
+        client = KINDS[channel.kind].client(channel, creds)
         started = time.perf_counter()
         records = sum(len(page.records) for page in client.iter_pages(stream, since, until))
         seconds = time.perf_counter() - started

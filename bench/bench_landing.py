@@ -21,9 +21,9 @@ from omnichannel import warehouse
 from omnichannel.channels.shopify import ORDERS, flatten_order
 from omnichannel.load.copy import land_page
 from omnichannel.load.schema import create_landing_partition, ensure_base, ensure_stream_tables
-from omnichannel.simulator.shopify import order_node
-from omnichannel.simulator.world import World, WorldChannel
 from omnichannel.streams import Page
+from omnisim.apps.shopify import order_node
+from omnisim.world import World, WorldChannel
 
 
 def make_records(n: int) -> list[dict]:

@@ -1,7 +1,7 @@
 """World generation at benchmark size: 1 year × 5 sales channels × 500 SKUs (~1M order lines).
 
 Compares, in the same run:
-- the columnar generator (`omnichannel.simulator.world.World`): demand, stock censoring,
+- the columnar generator (`omnisim.world.World`): demand, stock censoring,
   orders, lines, refunds, traffic, customers;
 - a per-order Python baseline generating the same number of order lines the way the first
   simulator did (random.Random per day, Decimal money, one object per order and line),
@@ -20,9 +20,9 @@ import time
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from omnichannel.simulator.spec import Store, WorldChannel, WorldSpec
-from omnichannel.simulator.truth import daily_truth
-from omnichannel.simulator.world import World
+from omnisim.spec import Store, WorldChannel, WorldSpec
+from omnisim.truth import daily_truth
+from omnisim.world import World
 
 START = date(2025, 11, 1)
 

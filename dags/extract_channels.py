@@ -4,8 +4,8 @@ The words "airflow" and "dag" must stay in this file: Airflow's safe-mode discov
 files without them.
 """
 
-from omnichannel.channels import extracted_channels
 from omnichannel.config import load_channels
+from omnichannel.kinds import extracted_channels
 from omnichannel.orchestration import build_extract_dag
 
 for _channel in extracted_channels(load_channels()):

@@ -125,14 +125,14 @@ def shop(channels):
 
 @pytest.fixture(scope="session")
 def world(channels):
-    from omnichannel.simulator.server import world_from_config
+    from omnisim.server import world_from_config
 
     return world_from_config(7, channels)
 
 
 @pytest.fixture
 def simulator(world):
-    from omnichannel.simulator.server import Simulator
+    from omnisim.server import Simulator
 
     with Simulator(world, reference=reference_path()) as sim:
         yield sim
@@ -148,7 +148,7 @@ def load_world_reference(world) -> None:
     """The brand's reference files of `world` (product master, FX rates to its last day),
     written and loaded as the transform DAG's load_reference task does."""
     from omnichannel.reference import load_reference
-    from omnichannel.simulator import reference
+    from omnisim.files import reference
 
     reference.drop(world, reference_path(), datetime.combine(world.dates[-1], time(12)))
     load_reference(reference_path())

@@ -132,7 +132,7 @@ def check_freshness(config, now: datetime | None = None) -> list[str]:
     """A stream with `freshness_hours` whose latest published batch is older than that is
     stale: one freshness alert per channel × stream, resolved once data arrives again.
     Returns the stale channel/stream names."""
-    from omnichannel.channels import extracted_streams
+    from omnichannel.kinds import extracted_streams
 
     now = now or datetime.now(UTC)
     stale = []
@@ -164,7 +164,7 @@ def check_freshness(config, now: datetime | None = None) -> list[str]:
                         severity="critical",
                         fingerprint=fingerprint,
                         message=f"{channel.channel_id}/{stream}: no data published for more "
-                        f"than {hours} hours (last {since})",
+                        f"than {hours:g} hours (last {since})",
                         channel_id=channel.channel_id,
                         stream=stream,
                         details={"freshness_hours": hours, "last_published": str(last)},

@@ -48,21 +48,21 @@ def _cmd_demo(args) -> int:
 
 def _world_spec(args, end: date | None = None):
     from omnichannel.config import load_channels
-    from omnichannel.simulator.spec import spec_from_config
+    from omnisim.spec import spec_from_config
 
     knobs = {k: getattr(args, k) for k in ("days", "skus", "customers") if getattr(args, k)}
     return spec_from_config(args.seed, load_channels(), end=end, **knobs)
 
 
 def _world(args, end: date | None = None):
-    from omnichannel.simulator.world import World
+    from omnisim.world import World
 
     return World(_world_spec(args, end))
 
 
 def _faults(args) -> list:
-    from omnichannel.simulator.faults import Fault
-    from omnichannel.simulator.spec import fault_profile
+    from omnisim.faults import Fault
+    from omnisim.spec import fault_profile
 
     faults = fault_profile() if args.faults else []
     return faults + [Fault.parse(text) for text in args.fault or []]
@@ -79,7 +79,7 @@ def _reference(args, config):
 def _landing(args, config) -> dict:
     from pathlib import Path
 
-    from omnichannel.simulator.server import landing_dirs
+    from omnisim.server import landing_dirs
 
     dirs = landing_dirs(config)
     if args.landing:  # one root for all pos_files channels: <root>/<channel_id>
@@ -91,12 +91,12 @@ def _cmd_simulate(args) -> int:
     from omnichannel.config import load_channels
 
     if args.action == "faults":
-        from omnichannel.simulator import faults
+        from omnisim import faults
 
         print(faults.__doc__)
         return 0
     if args.action == "truth":
-        from omnichannel.simulator.truth import truth_table
+        from omnisim.truth import truth_table
 
         if args.end < args.start:
             print("error: --end is before --start", file=sys.stderr)
@@ -106,14 +106,14 @@ def _cmd_simulate(args) -> int:
         return 0
     from datetime import UTC, datetime
 
-    from omnichannel.simulator.server import (
+    from omnisim.server import (
         Simulator,
         world_end_for_serving,
     )
 
     config = load_channels()
     if args.action == "files":
-        from omnichannel.simulator.server import SimulatorApp
+        from omnisim.server import SimulatorApp
 
         until = datetime.combine(args.end, datetime.min.time(), UTC)
         app = SimulatorApp(
@@ -299,8 +299,8 @@ def _cmd_dq_docs(args) -> int:
 def _cmd_extract(args) -> int:
     """Run a connector for a span of days outside Airflow, through the same library code."""
     from omnichannel import runtime
-    from omnichannel.channels import extracted_streams
     from omnichannel.config import load_channels
+    from omnichannel.kinds import extracted_streams
     from omnichannel.pipeline import day_intervals, run_interval
 
     runtime.apply()
@@ -328,18 +328,11 @@ def _cmd_extract(args) -> int:
 
 
 def _credentials(channel, simulator_url: str | None):
-    from omnichannel.channels.base import Credentials
 
     if simulator_url:
-        from omnichannel.simulator.server import SIMULATOR_CREDENTIALS, channel_base_url
+        from omnisim.kinds import connector_credentials
 
-        secrets = SIMULATOR_CREDENTIALS.get(channel.kind, {})
-        base = (
-            channel_base_url(simulator_url, channel.kind, channel.channel_id)
-            if channel.kind in SIMULATOR_CREDENTIALS
-            else ""
-        )
-        return Credentials(base, secrets.get("password", ""), secrets.get("login", ""))
+        return connector_credentials(channel, simulator_url)
     from omnichannel.orchestration import credentials_for
 
     return credentials_for(channel)  # the Airflow connection (AIRFLOW_CONN_* works too)
@@ -375,8 +368,9 @@ def _cmd_env(args) -> int:
     env = runtime.apply()
     if args.simulator:
         from omnichannel.config import load_channels
+        from omnisim.kinds import airflow_connections
 
-        env.update(runtime.simulator_connections(load_channels().channels, args.simulator))
+        env.update(airflow_connections(load_channels().channels, args.simulator))
     if args.migrate:
         runtime.migrate_airflow_db()
         runtime.dbt_parse()

@@ -16,13 +16,14 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from omnichannel import runtime, warehouse
-from omnichannel.channels import extracted_channels
 from omnichannel.config import ChannelConfig, ChannelsConfig, load_channels
+from omnichannel.kinds import extracted_channels
 from omnichannel.pipeline import local_day_interval
 from omnichannel.reference import reference_dir
-from omnichannel.simulator.server import Simulator, landing_dirs, world_from_config
-from omnichannel.simulator.spec import fault_profile
-from omnichannel.simulator.truth import TruthRow, daily_truth
+from omnisim.kinds import airflow_connections
+from omnisim.server import Simulator, landing_dirs, world_from_config
+from omnisim.spec import fault_profile
+from omnisim.truth import TruthRow, daily_truth
 
 log = logging.getLogger(__name__)
 
@@ -139,7 +140,7 @@ def run_demo(
     with Simulator(
         world, landing=landing_dirs(config), faults=profile, reference=reference
     ) as simulator:
-        os.environ.update(runtime.simulator_connections(config.channels, simulator.url))
+        os.environ.update(airflow_connections(config.channels, simulator.url))
         dags = load_dags()
         for n in range((last - first).days + 1):
             day = first + timedelta(days=n)

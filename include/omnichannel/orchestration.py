@@ -24,9 +24,9 @@ from airflow.sdk import (
 from airflow.sdk.exceptions import AirflowFailException, AirflowNotFoundException
 
 from omnichannel import paths
-from omnichannel.channels import extracted_streams
 from omnichannel.channels.base import Credentials
 from omnichannel.config import ChannelConfig, ChannelsConfig
+from omnichannel.kinds import extracted_streams
 from omnichannel.runtime import pool_name
 
 log = logging.getLogger(__name__)

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from omnichannel import warehouse
-from omnichannel.channels import KINDS, stream_spec
 from omnichannel.channels.base import Credentials
 from omnichannel.config import ChannelConfig
+from omnichannel.kinds import KINDS, stream_spec
 from omnichannel.load import drift, ledger, publish, quarantine, schema
 from omnichannel.load.copy import land_page
 from omnichannel.quality import gate as quality_gate
@@ -113,8 +113,8 @@ def prepare_all(config) -> None:
     """Ledger, landing and raw tables of every stream of every configured channel, and the
     forecast tables (empty until the first forecast run) the forecast marts read."""
     from omnichannel.bi import ensure_bi_reader
-    from omnichannel.channels import extracted_streams
     from omnichannel.forecast.run import ensure_tables as ensure_forecast_tables
+    from omnichannel.kinds import extracted_streams
 
     with warehouse.connect(autocommit=True) as conn:
         schema.ensure_base(conn)
@@ -179,7 +179,7 @@ def extract_and_land(
             log.info("batch %s skipped: %s/%s already has this snapshot", batch_id,
                      channel.channel_id, stream)  # fmt: skip
             return batch_id
-        client = KINDS[channel.kind].make_client(channel, credentials)
+        client = KINDS[channel.kind].client(channel, credentials)
         pages = rows = kept = 0
         fields = drift.FieldTracker()
         try:
@@ -407,7 +407,7 @@ def _reparse_files(conn, channel, spec, batch_id: int) -> list[tuple]:
 
     from omnichannel.streams import Page
 
-    parse = getattr(KINDS[channel.kind], "parse", None)
+    parse = KINDS[channel.kind].parser()
     pages = []
     for kept in quarantine.open_files(conn, batch_id):
         if parse is None or kept["base64"] is None:

@@ -168,20 +168,3 @@ def dbt_parse() -> Path:
     )
     marker.write_text(digest.hexdigest())
     return manifest
-
-
-def simulator_connections(channels, simulator_url: str) -> dict[str, str]:
-    """Airflow connections (AIRFLOW_CONN_* variables) pointing every channel at the simulator."""
-    from omnichannel.simulator.server import SIMULATOR_CREDENTIALS, channel_base_url
-
-    return {
-        f"AIRFLOW_CONN_{c.connection_id.upper()}": json.dumps(
-            {
-                "conn_type": "http",
-                "host": channel_base_url(simulator_url, c.kind, c.channel_id),
-                **SIMULATOR_CREDENTIALS[c.kind],
-            }
-        )
-        for c in channels
-        if c.kind in SIMULATOR_CREDENTIALS
-    }

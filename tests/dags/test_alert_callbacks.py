@@ -11,6 +11,7 @@ import pytest
 
 from omnichannel import runtime
 from omnichannel.demo import load_dags, local_midnight
+from omnisim.kinds import airflow_connections
 from tests.integration.test_slice import query
 
 pytestmark = pytest.mark.dags
@@ -19,7 +20,7 @@ pytestmark = pytest.mark.dags
 def test_an_extract_task_failing_for_good_alerts_once_and_recovers(
     clean_warehouse, channels, world, receivers, routed
 ):
-    from omnichannel.simulator.server import Simulator
+    from omnisim.server import Simulator
 
     runtime.migrate_airflow_db()
     runtime.dbt_parse()
@@ -29,7 +30,7 @@ def test_an_extract_task_failing_for_good_alerts_once_and_recovers(
         task.retries = 0  # the fault is permanent here; retrying only takes time
     end = local_midnight(shop.start_date + timedelta(days=2), shop)
     with Simulator(world) as simulator:
-        os.environ.update(runtime.simulator_connections([shop], simulator.url))
+        os.environ.update(airflow_connections([shop], simulator.url))
         simulator.set_clock(end)
         simulator.add_fault(shop.channel_id, "malformed_page", page=2, stream="orders")
         assert str(dag.test(logical_date=end).state).endswith("failed")

@@ -16,8 +16,9 @@ import pytest
 
 from omnichannel import runtime, warehouse
 from omnichannel.demo import local_midnight
-from omnichannel.simulator.server import Simulator
-from omnichannel.simulator.truth import daily_truth
+from omnisim.kinds import airflow_connections
+from omnisim.server import Simulator
+from omnisim.truth import daily_truth
 from tests.conftest import airflow_test_database
 
 pytestmark = pytest.mark.dags
@@ -59,7 +60,7 @@ def services_env(channels, world, tmp_path):
     with Simulator(world) as simulator:
         env = {
             **os.environ,
-            **runtime.simulator_connections(channels.channels, simulator.url),
+            **airflow_connections(channels.channels, simulator.url),
             "AIRFLOW__API__PORT": str(port),
             "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{port}/execution/",
             "AIRFLOW__API_AUTH__JWT_SECRET": "backfill-test-secret",

@@ -64,7 +64,7 @@ def test_dags_import_without_errors_or_io(parsed):
 
 
 def test_one_extract_dag_per_channel_instance_and_the_transform_dag(parsed, channels):
-    from omnichannel.channels import extracted_channels
+    from omnichannel.kinds import extracted_channels
 
     # channels whose kind has no connector yet are simulated but not extracted
     expected = {f"extract_{c.channel_id}" for c in extracted_channels(channels)}
@@ -90,7 +90,7 @@ def test_tasks_retry_except_the_gate_and_the_interval_plan(parsed):
 
 
 def test_extract_runs_on_the_channels_local_day(parsed, channels):
-    from omnichannel.channels import extracted_channels, extracted_streams
+    from omnichannel.kinds import extracted_channels, extracted_streams
 
     for channel in extracted_channels(channels):
         dag = parsed["dags"][f"extract_{channel.channel_id}"]
@@ -110,7 +110,7 @@ def test_transform_is_scheduled_on_any_raw_asset(channels):
 
     condition = build_transform_dag(channels).timetable.asset_condition
     assert isinstance(condition, AssetAny)
-    from omnichannel.channels import extracted_streams
+    from omnichannel.kinds import extracted_streams
 
     want = {raw_asset(c.kind, s).uri for c in channels.channels for s in extracted_streams(c)}
     assert {asset.uri for asset in condition.objects} == want

@@ -9,6 +9,7 @@ import pytest
 
 from omnichannel import runtime, warehouse
 from omnichannel.demo import ledger_balances, load_dags, local_midnight, run_demo
+from omnisim.kinds import airflow_connections
 
 pytestmark = pytest.mark.dags
 
@@ -58,12 +59,12 @@ def test_demo_through_airflow_matches_truth_and_is_idempotent(airflow_ready, cle
 
 
 def raw_content() -> dict:
-    from omnichannel.channels import KINDS
+    from omnichannel.kinds import KINDS
 
     out = {}
     with warehouse.connect() as conn:
         for kind in KINDS.values():
-            for spec in kind.STREAMS.values():
+            for spec in kind.streams.values():
                 out[spec.table] = conn.execute(
                     f"select md5(coalesce(string_agg(payload::text, '|' order by payload::text), ''))"  # noqa: E501
                     f" from raw.{spec.table}"  # noqa: S608
@@ -72,8 +73,8 @@ def raw_content() -> dict:
 
 
 def test_a_demo_with_faults_on_accounts_for_every_row(airflow_ready, clean_warehouse, monkeypatch):
-    from omnichannel.simulator.faults import Fault
-    from omnichannel.simulator.spec import fault_profile
+    from omnisim.faults import Fault
+    from omnisim.spec import fault_profile
 
     # the profile's bad rows are random (2%); one sure bad row on every first page of
     # Shopify orders makes the quarantine path certain
@@ -95,7 +96,7 @@ def test_a_demo_with_faults_on_accounts_for_every_row(airflow_ready, clean_wareh
 def test_malformed_page_fails_the_extract_task_and_publishes_nothing(
     airflow_ready, clean_warehouse, channels, world
 ):
-    from omnichannel.simulator.server import Simulator
+    from omnisim.server import Simulator
 
     shop = channels.get("shopify_us")
     dag = load_dags()[f"extract_{shop.channel_id}"]
@@ -103,7 +104,7 @@ def test_malformed_page_fails_the_extract_task_and_publishes_nothing(
         task.retries = 0  # the fault is permanent here; retrying only takes time
     end = local_midnight(shop.start_date + timedelta(days=2), shop)
     with Simulator(world) as simulator:
-        os.environ.update(runtime.simulator_connections([shop], simulator.url))
+        os.environ.update(airflow_connections([shop], simulator.url))
         simulator.set_clock(end)
         simulator.add_fault(shop.channel_id, "malformed_page", page=2, stream="orders")
         run = dag.test(logical_date=end)
@@ -140,7 +141,7 @@ def test_every_channel_has_a_pool_that_its_extract_tasks_use(airflow_ready, chan
 def test_a_catch_up_run_maps_each_stream_over_the_days(
     airflow_ready, clean_warehouse, channels, world
 ):
-    from omnichannel.simulator.server import Simulator
+    from omnisim.server import Simulator
 
     shop = channels.get("shopify_us")
     dag = load_dags()[f"extract_{shop.channel_id}"]
@@ -148,7 +149,7 @@ def test_a_catch_up_run_maps_each_stream_over_the_days(
     last = first + timedelta(days=2)
     end = local_midnight(last + timedelta(days=1), shop)
     with Simulator(world) as simulator:
-        os.environ.update(runtime.simulator_connections([shop], simulator.url))
+        os.environ.update(airflow_connections([shop], simulator.url))
         simulator.set_clock(end)
         run = dag.test(
             logical_date=end,

@@ -7,11 +7,11 @@ from decimal import Decimal
 import pytest
 
 from omnichannel import warehouse
-from omnichannel.channels import extracted_channels, extracted_streams
 from omnichannel.channels.base import Credentials
+from omnichannel.kinds import extracted_channels, extracted_streams
 from omnichannel.pipeline import local_day_interval, run_interval
-from omnichannel.simulator.server import SIMULATOR_CREDENTIALS, Simulator
-from omnichannel.simulator.truth import daily_truth
+from omnisim.server import Simulator
+from omnisim.truth import daily_truth
 from tests.conftest import reset_warehouse
 
 FIRST = date(2026, 10, 1)
@@ -33,9 +33,7 @@ RAW_TABLES = (
 
 
 def credentials(simulator, channel) -> Credentials:
-    secrets = SIMULATOR_CREDENTIALS.get(channel.kind, {})
-    base = simulator.base_url(channel.channel_id) if channel.kind != "pos_files" else ""
-    return Credentials(base, secrets.get("password", ""), secrets.get("login", ""))
+    return simulator.credentials(channel)
 
 
 def run_day(simulator, config, day: date, channels=None) -> list:

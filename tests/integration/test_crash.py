@@ -14,7 +14,7 @@ from omnichannel import pipeline, warehouse
 from omnichannel.load import ledger, publish
 from omnichannel.load.schema import landing_partition
 from omnichannel.pipeline import local_day_interval
-from omnichannel.simulator.server import Simulator
+from omnisim.server import Simulator
 from tests.conftest import reset_warehouse
 from tests.integration.test_channels import credentials, query
 

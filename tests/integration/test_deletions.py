@@ -100,7 +100,7 @@ def test_a_refund_deleted_in_the_shop_is_marked_deleted_end_to_end(
     test_simulator_faults; the marts' side of a deletion: test_marts.)"""
     from datetime import date
 
-    from omnichannel.channels import extracted_streams
+    from omnichannel.kinds import extracted_streams
     from omnichannel.pipeline import local_day_interval, run_interval
     from tests.integration.test_channels import credentials
 

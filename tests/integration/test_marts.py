@@ -10,8 +10,8 @@ import psycopg
 import pytest
 
 from omnichannel import paths, warehouse
-from omnichannel.simulator.server import Simulator
-from omnichannel.simulator.truth import daily_truth, inventory
+from omnisim.server import Simulator
+from omnisim.truth import daily_truth, inventory
 from tests.conftest import dbt_target, reference_path, reset_warehouse
 from tests.integration.test_channels import query, run_day
 from tests.integration.test_slice import dbt_build, run_dbt

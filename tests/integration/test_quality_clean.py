@@ -13,12 +13,12 @@ from datetime import timedelta
 
 import pytest
 
-from omnichannel.channels import extracted_channels, extracted_streams
+from omnichannel.kinds import extracted_channels, extracted_streams
 from omnichannel.pipeline import Interval, local_day_interval, run_interval
-from omnichannel.simulator import amazon_sp
-from omnichannel.simulator.server import Simulator
-from omnichannel.simulator.spec import spec_from_config
-from omnichannel.simulator.world import World
+from omnisim.apps import amazon_sp
+from omnisim.server import Simulator
+from omnisim.spec import spec_from_config
+from omnisim.world import World
 from tests.conftest import reset_warehouse
 from tests.integration.test_channels import FIRST, credentials, query
 

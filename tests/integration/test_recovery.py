@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from omnichannel.channels import extracted_channels
 from omnichannel.config import load_channels
-from omnichannel.simulator.server import Simulator, world_from_config
-from omnichannel.simulator.truth import daily_truth
+from omnichannel.kinds import extracted_channels
+from omnisim.server import Simulator, world_from_config
+from omnisim.truth import daily_truth
 from tests.conftest import reset_warehouse
 from tests.integration.test_channels import (
     FIRST,

@@ -23,8 +23,8 @@ from omnichannel.pipeline import (
     replay,
     run_interval,
 )
-from omnichannel.simulator.truth import daily_truth
 from omnichannel.streams import ExtractError
+from omnisim.truth import daily_truth
 from tests.conftest import dbt_target, load_world_reference, local_day_interval
 
 pytestmark = pytest.mark.integration

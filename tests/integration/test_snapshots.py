@@ -10,7 +10,7 @@ import pytest
 
 from omnichannel import warehouse
 from omnichannel.pipeline import SNAPSHOT_GRACE, local_day_interval, run_interval
-from omnichannel.simulator.server import Simulator
+from omnisim.server import Simulator
 from tests.conftest import reset_warehouse
 from tests.integration.test_channels import credentials
 

@@ -14,8 +14,8 @@ import pytest
 from omnichannel import pipeline, warehouse
 from omnichannel.channels.base import Credentials
 from omnichannel.pipeline import local_day_interval, run_interval
-from omnichannel.simulator import pos_files as exports
-from omnichannel.simulator.faults import Fault
+from omnisim.faults import Fault
+from omnisim.files import pos_files as exports
 from tests.conftest import reset_warehouse
 
 DAY = date(2026, 10, 2)

@@ -3,7 +3,7 @@
 import base64
 import json
 
-from omnichannel.simulator.server import Request
+from omnisim.server import Request
 
 PROPERTY = "351234567"  # options.property_id of ga4_shopify_us in channels.yml
 WOO_AUTH = {"authorization": "Basic " + base64.b64encode(b"ck_test:cs_test").decode()}

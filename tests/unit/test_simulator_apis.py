@@ -13,9 +13,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from omnichannel.channels.shopify import Credentials, ShopifyClient
-from omnichannel.simulator import pos_files
-from omnichannel.simulator.server import Request, SimulatorApp
-from omnichannel.simulator.truth import daily_truth, end_of_local_day
+from omnisim.files import pos_files
+from omnisim.server import Request, SimulatorApp
+from omnisim.truth import daily_truth, end_of_local_day
 from tests.unit.simulator_client import PROPERTY, WOO_AUTH, amazon_token
 from tests.unit.simulator_client import call as request
 
@@ -386,7 +386,7 @@ def test_ga4_sessions_and_purchases_are_the_worlds(app, world, truth):
 
 
 def test_same_seed_gives_byte_identical_responses(world, channels):
-    from omnichannel.simulator.server import world_from_config
+    from omnisim.server import world_from_config
 
     twin = world_from_config(7, channels)  # the `world` fixture's seed, built again
     other = world_from_config(8, channels)

@@ -14,7 +14,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from omnichannel.simulator.server import SimulatorApp
+from omnisim.server import SimulatorApp
 from tests.unit.simulator_client import PROPERTY, WOO_AUTH, amazon_token, call
 
 CONFORMANCE = Path(__file__).resolve().parents[1] / "conformance"  # copies, see SOURCES.md

@@ -7,10 +7,10 @@ from datetime import UTC, date, datetime
 import httpx
 import pytest
 
-from omnichannel.simulator import pos_files
-from omnichannel.simulator.faults import FAULTS, Fault, FaultBook, FaultError
-from omnichannel.simulator.server import SimulatorApp
-from omnichannel.simulator.spec import fault_profile
+from omnisim.faults import FAULTS, Fault, FaultBook, FaultError
+from omnisim.files import pos_files
+from omnisim.server import SimulatorApp
+from omnisim.spec import fault_profile
 from tests.unit.simulator_client import PROPERTY, WOO_AUTH, amazon_token, call
 
 NOW = datetime(2026, 10, 9, 12, tzinfo=UTC)
@@ -120,7 +120,7 @@ def test_server_errors_come_in_bursts_then_stop(app):
 
 
 def test_slow_responses_time_out_a_client(world):
-    from omnichannel.simulator.server import Simulator
+    from omnisim.server import Simulator
 
     with Simulator(world) as simulator:
         simulator.set_clock(NOW)
@@ -292,7 +292,7 @@ def test_faults_are_switched_over_http(simulator):
 def test_a_refund_deleted_in_the_shop_leaves_the_order_and_the_truth(world):
     """deleted_refund changes the world: the order's `refunds` and `orders/<id>/refunds` lose
     it, date_modified moves to the deletion, the truth stops counting it; clearing undoes it."""
-    from omnichannel.simulator.truth import daily_truth
+    from omnisim.truth import daily_truth
 
     day = date(2026, 10, 13)  # the seed's first WooCommerce refund
     index = world.channel_orders("woo_uk")

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from omnichannel.channels import KINDS
-from omnichannel.quality.gate import SUITES_DIR, frame_columns, gx_suite, load_suite
+from omnichannel.kinds import KINDS, SUITES_DIR
+from omnichannel.quality.gate import frame_columns, gx_suite, load_suite
 
 # every stream a connector extracts
-STREAMS = [spec for module in KINDS.values() for spec in module.STREAMS.values()]
+STREAMS = [spec for kind in KINDS.values() for spec in kind.streams.values()]
 
 
 def test_one_suite_per_stream():
@@ -18,7 +18,7 @@ def test_one_suite_per_stream():
 
 @pytest.mark.parametrize("spec", STREAMS, ids=lambda s: s.table)
 def test_expectations_name_columns_of_the_frame_once_each(spec):
-    suite = load_suite(spec.table)
+    suite = load_suite(spec)
     known = set(frame_columns(spec)) | set(suite.derived)
     seen = set()
     for item in suite.expectations:
@@ -32,7 +32,7 @@ def test_expectations_name_columns_of_the_frame_once_each(spec):
 
 @pytest.mark.parametrize("spec", STREAMS, ids=lambda s: s.table)
 def test_keys_and_required_columns_are_checked_for_null(spec):
-    suite = load_suite(spec.table)
+    suite = load_suite(spec)
     checked = {
         item["kwargs"]["column"]
         for item in suite.expectations

@@ -13,8 +13,8 @@ import pytest
 
 from omnichannel.config import load_channels
 from omnichannel.quality.gate import VOLUME_SLACK, VOLUME_WINDOW, count_band
-from omnichannel.simulator.server import world_from_config
-from omnichannel.simulator.truth import batch_counts
+from omnisim.server import world_from_config
+from omnisim.truth import batch_counts
 
 SEEDS = 50
 DAYS = 90

@@ -7,10 +7,10 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pytest
 
-from omnichannel.simulator import demand
-from omnichannel.simulator.spec import Store, WorldChannel, WorldSpec
-from omnichannel.simulator.truth import TRUTH_COLUMNS, daily_truth, truth_csv, truth_table
-from omnichannel.simulator.world import NEVER, World
+from omnisim import demand
+from omnisim.spec import Store, WorldChannel, WorldSpec
+from omnisim.truth import TRUTH_COLUMNS, daily_truth, truth_csv, truth_table
+from omnisim.world import NEVER, World
 
 START = date(2026, 10, 1)
 CHANNELS = (

@@ -34,12 +34,10 @@ from omnichannel.channels.base import Credentials
 from omnichannel.streams import Column, ExtractError, Page, StreamSpec, Unreadable, excerpt
 
 MONEY = "numeric(18,2)"
-# per-file and per-line limits (options.max_file_bytes / max_line_bytes override them): a
-# day's export of a busy store is a few MB; a runaway file must not fill memory
-MAX_FILE_BYTES = 256 * 2**20
-MAX_LINE_BYTES = 2**20
+# per-file and per-line limits are options (omnichannel.kinds.FileDropOptions: a day's
+# export of a busy store is a few MB; a runaway file must not fill memory)
 KEEP_BYTES = 5 * 2**20  # an unreadable file up to this size is kept whole in quarantine
-csv.field_size_limit(MAX_LINE_BYTES * 4)  # the per-line check below comes first
+csv.field_size_limit(2**20 * 4)  # the per-line check (max_line_bytes) comes first
 FILE = re.compile(
     r"^(?P<kind>sales|stock|footfall)_(?P<store>[A-Za-z0-9]+)_(?P<day>\d{8})"
     r"(?P<resent>_resent)?\.csv$"
@@ -126,8 +124,7 @@ class PosFilesClient:
         self.channel = channel
         self.channel_id = channel.channel_id
         self.root = root
-        options = channel.options
-        self.max_file_bytes = int(options.get("max_file_bytes", MAX_FILE_BYTES))
+        self.max_file_bytes = int(channel.options["max_file_bytes"])
 
     def close(self) -> None:
         pass
@@ -202,8 +199,8 @@ class PosFilesClient:
 def parse(channel, spec: StreamSpec, name: str, content: bytes) -> list[dict]:
     """The records of one export file, or FileUnreadable naming the file and line."""
     where = f"file {name}"
-    encoding = channel.options.get("encoding", "utf-8")
-    max_line = int(channel.options.get("max_line_bytes", MAX_LINE_BYTES))
+    encoding = channel.options["encoding"]
+    max_line = int(channel.options["max_line_bytes"])
     if content.startswith(codecs.BOM_UTF8) and codecs.lookup(encoding).name == "utf-8":
         content = content[len(codecs.BOM_UTF8) :]  # what Excel writes
     try:

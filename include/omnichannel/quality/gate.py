@@ -31,16 +31,15 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import cache
-from pathlib import Path
 
 import pandas as pd
 import psycopg
 from psycopg import sql
 
+from omnichannel.kinds import suite_path
 from omnichannel.load.schema import landing_partition
 from omnichannel.streams import StreamSpec
 
-SUITES_DIR = Path(__file__).with_name("suites")
 IDENTITY = ("page_no", "record_no")
 EXAMPLES = 20  # observed values kept per failed expectation
 
@@ -157,8 +156,9 @@ def _context():
 
 
 @cache
-def load_suite(name: str) -> Suite:
-    path = SUITES_DIR / f"{name}.json"
+def load_suite(spec: StreamSpec) -> Suite:
+    """The suite of a stream (one stream, one suite: the registry says where it is)."""
+    path = suite_path(spec.channel_kind, spec.stream)
     document = json.loads(path.read_text())
     meta = document.get("meta") or {}
     return Suite(
@@ -289,7 +289,7 @@ def frame_columns(spec: StreamSpec) -> list[str]:
 def landed_frame(
     conn: psycopg.Connection, spec: StreamSpec, batch_id: int, parameters: dict
 ) -> pd.DataFrame:
-    suite = load_suite(spec.table)
+    suite = load_suite(spec)
     with conn.cursor() as cur:
         cur.execute(frame_query(spec, batch_id, suite), parameters)
         names = [d.name for d in cur.description]
@@ -303,7 +303,7 @@ def landed_frame(
 
 def validate_frame(spec: StreamSpec, frame: pd.DataFrame, parameters: dict) -> GateResult:
     started = time.perf_counter()
-    suite = load_suite(spec.table)
+    suite = load_suite(spec)
     context = _context()
     built = context.suites.add(gx_suite(suite))
     asset = context.data_sources.add_pandas("landing").add_dataframe_asset(spec.table)

@@ -20,8 +20,6 @@ from __future__ import annotations
 
 import json
 import re
-import threading
-import time as wallclock
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -43,9 +41,12 @@ from graphql import (
     validate,
 )
 
-from omnichannel.simulator.faults import spoil
-from omnichannel.simulator.paging import TokenError, decode_token, encode_token, keyset_page
-from omnichannel.simulator.world import Line, OrderState, Refund, cents
+from omnisim.catalogue import stable_hash
+from omnisim.faults import spoil
+from omnisim.paging import TokenError, decode_token, encode_token, keyset_page
+from omnisim.protocol import Response
+from omnisim.throttle import Bucket
+from omnisim.world import Line, OrderState, Refund, cents
 
 API_VERSIONS = ("2024-10", "2025-01", "2025-04")
 PATH = re.compile(r"^/admin/api/(?P<version>[^/]+)/graphql\.json$")
@@ -96,8 +97,6 @@ def gid(kind: str, value: int) -> str:
 
 
 def handle(ctx, request, rest: str):
-    from omnichannel.simulator.server import Response
-
     match = PATH.match(rest)
     if not match or request.method != "POST":
         return Response.of(404, {"errors": "Not Found"})
@@ -154,38 +153,6 @@ def handle(ctx, request, rest: str):
     return Response(200, payload, {"Content-Type": "application/json"})
 
 
-class Bucket:
-    """Shopify's leaky bucket of query cost points, on wall-clock time."""
-
-    def __init__(self, size: float = BUCKET_SIZE, restore_rate: float = RESTORE_RATE):
-        self.size, self.restore_rate = float(size), float(restore_rate)
-        self.available = self.size
-        self.at = wallclock.monotonic()
-        self.lock = threading.Lock()
-
-    def _restore(self) -> None:
-        now = wallclock.monotonic()
-        self.available = min(self.size, self.available + (now - self.at) * self.restore_rate)
-        self.at = now
-
-    def take(self, cost: int) -> float | None:
-        with self.lock:
-            self._restore()
-            if cost > self.available:
-                return None
-            self.available -= cost
-            return self.available
-
-    def refund(self, points: float) -> None:
-        with self.lock:
-            self.available = min(self.size, self.available + max(0.0, points))
-
-    def drain(self) -> None:
-        with self.lock:
-            self.available = 0.0
-            self.at = wallclock.monotonic()
-
-
 def _bucket(ctx) -> Bucket:
     state = ctx.app.state_for(ctx.channel.channel_id)
     if "bucket" not in state:
@@ -209,8 +176,6 @@ def _cost(requested: int, actual: int, bucket: Bucket) -> dict:
 
 
 def throttled(ctx, cost: int, bucket: Bucket, empty: bool = False):
-    from omnichannel.simulator.server import Response
-
     if empty:  # a 429 storm: the bucket is empty for this request
         bucket.drain()
     return Response.of(
@@ -682,8 +647,6 @@ def _inventory_item(ctx, s: int) -> dict:
 
 
 def location_id(name: str) -> int:
-    from omnichannel.simulator.catalogue import stable_hash
-
     return 60_000_000_000 + stable_hash(name) % 1_000_000_000
 
 

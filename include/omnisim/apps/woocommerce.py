@@ -27,8 +27,10 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from omnichannel.simulator.faults import spoil
-from omnichannel.simulator.world import cents
+from omnisim.catalogue import CATEGORIES
+from omnisim.faults import spoil
+from omnisim.protocol import Response
+from omnisim.world import cents
 
 PER_PAGE_MAX = 100
 BAD_ROW_FIELDS = {
@@ -45,8 +47,6 @@ STATUS = ("pending", "processing", "on-hold", "completed", "cancelled", "refunde
 
 
 def _error(status: int, code: str, message: str, extra: dict | None = None):
-    from omnichannel.simulator.server import Response
-
     return Response.of(
         status, {"code": code, "message": message, "data": {"status": status, **(extra or {})}}
     )
@@ -65,8 +65,6 @@ def _authorised(request) -> bool:
 
 
 def handle(ctx, request, rest: str):
-    from omnichannel.simulator.server import Response
-
     match = re.match(
         r"^/wp-json/wc/v3/(?P<resource>orders|products)(?:/(?P<id>\d+))?(?P<refunds>/refunds)?$",
         rest,
@@ -153,8 +151,6 @@ def _in_window(bounds: dict, created: np.ndarray, modified: np.ndarray) -> np.nd
 
 
 def _paged(ctx, request, items, keys, page_no, per_page, render, fields):
-    from omnichannel.simulator.server import Response
-
     order = request.arg("order", "desc")
     idx = np.lexsort(tuple(reversed(keys)))
     if order == "desc":
@@ -187,8 +183,6 @@ def _paged(ctx, request, items, keys, page_no, per_page, render, fields):
 
 
 def _orders(ctx, request, match, page_no, per_page):
-    from omnichannel.simulator.server import Response
-
     world = ctx.world
     index = world.channel_orders(ctx.channel.channel_id)
     updated = ctx.updated_at(index)
@@ -442,8 +436,6 @@ def _half_up(value: Decimal) -> Decimal:
 
 
 def _products(ctx, request, match, page_no, per_page):
-    from omnichannel.simulator.server import Response
-
     world, channel = ctx.world, ctx.channel
     listing = world.listings[channel.channel_id]
     skus = np.flatnonzero(listing.listed)
@@ -576,6 +568,4 @@ def product_json(ctx, s: int, created: int, modified: int) -> dict:
 
 
 def cat_idx(category: str) -> int:
-    from omnichannel.simulator.catalogue import CATEGORIES
-
     return CATEGORIES.index(category)

@@ -30,7 +30,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from omnichannel.simulator.world import World, cents
+from omnisim.world import World, cents
 
 TRUTH_COLUMNS = (
     "channel_id",

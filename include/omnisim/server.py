@@ -13,48 +13,31 @@ Routes (`<id>` is a channel_id of channels.yml)
 - POST /ga4/<id>/v1beta/properties/<property>:runReport   GA4 Data API
 - GET  /_simulator/health, POST /_simulator/clock {"now": ISO|null},
   GET|POST|DELETE /_simulator/faults (see `faults.py`)
-pos_files channels are file drops: see `pos_files.py` (written on every clock change).
+File kinds (pos_files) are drops into landing folders, written on every clock change
+(`files/`). Prefixes and credentials per kind: `kinds.py`.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import re
 import threading
 import time as wallclock
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-import numpy as np
-
+from omnichannel import paths
 from omnichannel.config import ChannelsConfig
-from omnichannel.simulator.faults import FILE_FAULTS, WORLD_FAULTS, Fault, FaultBook, FaultError
-from omnichannel.simulator.spec import WorldChannel, spec_from_config
-from omnichannel.simulator.world import World
+from omnisim.faults import FILE_FAULTS, WORLD_FAULTS, Fault, FaultBook, FaultError
+from omnisim.files import reference
+from omnisim.kinds import BY_PREFIX, ROUTE, SIMULATED, channel_base_url, connector_credentials
+from omnisim.protocol import Context, Request, Response
+from omnisim.spec import spec_from_config
+from omnisim.world import World
 
 log = logging.getLogger(__name__)
-
-PREFIX = {"shopify": "shops", "amazon_sp": "amazon", "woocommerce": "woo", "ga4": "ga4"}
-KIND_OF_PREFIX = {v: k for k, v in PREFIX.items()}
-ROUTE = re.compile(r"^/(?P<prefix>shops|amazon|woo|ga4)/(?P<channel>[a-z0-9_]+)(?P<rest>/.*)?$")
-# What the simulator accepts as a secret, per kind (Airflow connection fields).
-SIMULATOR_CREDENTIALS = {
-    "shopify": {"password": "shpat_simulator"},
-    "amazon_sp": {
-        "login": "amzn1.application-oa2-client.simulator",
-        "password": "Atzr|simulator-refresh-token",
-    },
-    "woocommerce": {"login": "ck_simulator", "password": "cs_simulator"},
-    "ga4": {"password": "ya29.simulator"},
-}
-
-
-def channel_base_url(simulator_url: str, kind: str, channel_id: str) -> str:
-    return f"{simulator_url.rstrip('/')}/{PREFIX[kind]}/{channel_id}"
 
 
 def world_from_config(
@@ -63,95 +46,17 @@ def world_from_config(
     return World(spec_from_config(seed, config, end=end, **overrides))
 
 
-@dataclass
-class Request:
-    method: str
-    path: str
-    query: dict[str, list[str]] = field(default_factory=dict)
-    headers: dict[str, str] = field(default_factory=dict)  # lower-case names
-    body: bytes = b""
-
-    def arg(self, name: str, default: str | None = None) -> str | None:
-        values = self.query.get(name)
-        return values[0] if values else default
-
-    def json(self):
-        return json.loads(self.body or b"{}")
-
-
-@dataclass
-class Response:
-    status: int
-    body: bytes
-    headers: dict[str, str] = field(default_factory=dict)
-
-    @classmethod
-    def of(cls, status: int, payload, headers: dict | None = None) -> Response:
-        return cls(
-            status,
-            json.dumps(payload).encode(),
-            {"Content-Type": "application/json", **(headers or {})},
-        )
-
-    def json(self):
-        return json.loads(self.body)
-
-
-@dataclass
-class Context:
-    """What a kind's handler needs for one request."""
-
-    app: SimulatorApp
-    channel: WorldChannel
-    now: datetime
-    fault: Fault | None = None
-
-    @property
-    def world(self) -> World:
-        return self.app.world
-
-    @property
-    def now_ts(self) -> int:
-        return int(self.now.timestamp())
-
-    def data_fault(self, name: str) -> Fault | None:
-        return self.fault if self.fault is not None and self.fault.fault == name else None
-
-    def updated_at(self, index: np.ndarray) -> np.ndarray:
-        """Last visible change of orders, including changes made by the
-        updated_between_pages fault."""
-        updated = self.world.updated_at(index, self.now_ts)
-        touched = self.app.touched
-        if touched:
-            extra = np.array([touched.get(int(i), -1) for i in index], dtype=np.int64)
-            extra = np.where((extra >= 0) & (extra < self.now_ts) & (updated >= 0), extra, -1)
-            updated = np.maximum(updated, extra)
-        return updated
-
-    def touch(self, order_index: int) -> None:
-        """A record the client has not read yet changes now (updated_between_pages)."""
-        self.app.touched[int(order_index)] = self.now_ts - 1
-
-
 class SimulatorApp:
     def __init__(
         self, world: World, faults: list[Fault] | None = None, landing=None, reference=None
     ):
-        from omnichannel.simulator import amazon_sp, ga4, shopify, woocommerce
-
         self.world = world
         self.now: datetime | None = None  # None: wall-clock time
         self.faults = FaultBook(world.seed)
         self.touched: dict[int, int] = {}
-        # pos_files landing folders: a dict channel_id -> folder, or one root for all
+        # file channels' landing folders: a dict channel_id -> folder, or one root for all
         self.landing = landing
         self.reference = reference  # folder for the brand's reference files, or None
-        self.handlers = {
-            "shopify": shopify,
-            "amazon_sp": amazon_sp,
-            "woocommerce": woocommerce,
-            "ga4": ga4,
-        }
         self.kind_state: dict = {}  # per channel: throttle buckets, report jobs
         self.lock = threading.Lock()
         for fault in faults or []:
@@ -187,18 +92,16 @@ class SimulatorApp:
         self.drop_files()
 
     def drop_files(self) -> list[Path]:
-        """Write the pos_files exports due by now into the landing folders."""
-        from omnichannel.simulator import pos_files
-
+        """Write the file drops due by now (reference files, store exports) into their
+        landing folders."""
         written = []
         if self.reference is not None:
-            from omnichannel.simulator import reference
-
             written += reference.drop(self.world, Path(self.reference), self.clock())
         if self.landing is None:
             return written
         for channel in self.world.channel_list:
-            if channel.kind != "pos_files":
+            drop = SIMULATED[channel.kind].drop
+            if drop is None:
                 continue
             if isinstance(self.landing, dict):
                 folder = self.landing.get(channel.channel_id)
@@ -207,7 +110,7 @@ class SimulatorApp:
             if folder is None:
                 continue
             file_faults = [f for f in self.faults.faults if f.fault in FILE_FAULTS]
-            written += pos_files.drop(self.world, channel, Path(folder), self.clock(), file_faults)
+            written += drop(self.world, channel, Path(folder), self.clock(), file_faults)
         return written
 
     def state_for(self, channel_id: str) -> dict:
@@ -222,12 +125,11 @@ class SimulatorApp:
             if not match:
                 return Response.of(404, {"errors": "Not Found"})
             channel = self.world.channels.get(match["channel"])
-            kind = KIND_OF_PREFIX[match["prefix"]]
-            if channel is None or channel.kind != kind:
+            kind = BY_PREFIX[match["prefix"]]
+            if channel is None or channel.kind != kind.kind:
                 return Response.of(404, {"errors": "Not Found"})
-            handler = self.handlers[kind]
             ctx = Context(self, channel, self.clock())
-            return handler.handle(ctx, request, match["rest"] or "/")
+            return kind.app.handle(ctx, request, match["rest"] or "/")
         except Exception:  # the simulator must answer like a server, not crash the thread
             log.exception("simulator error on %s %s", request.method, request.path)
             return Response.of(500, {"errors": "Internal Server Error (simulator)"})
@@ -373,6 +275,10 @@ class Simulator:
         channel = self.app.world.channels[channel_id]
         return channel_base_url(self.url, channel.kind, channel_id)
 
+    def credentials(self, channel):
+        """A connector's credentials for a configured channel, pointing at this simulator."""
+        return connector_credentials(channel, self.url)
+
     def shop_url(self, channel_id: str) -> str:
         return self.base_url(channel_id)
 
@@ -409,11 +315,9 @@ def world_end_for_serving(world_end: date) -> date:
 
 
 def landing_dirs(config: ChannelsConfig) -> dict[str, Path]:
-    """Where each pos_files channel's exports land (landing_path, relative to the project)."""
-    from omnichannel import paths
-
+    """Where each file channel's drops land (landing_path, relative to the project)."""
     return {
         c.channel_id: (paths.project_root() / c.landing_path).resolve()
         for c in config.channels
-        if c.kind == "pos_files"
+        if SIMULATED[c.kind].drop is not None
     }

@@ -28,15 +28,15 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from omnichannel.simulator import demand
-from omnichannel.simulator.catalogue import (
+from omnisim import demand
+from omnisim.catalogue import (
     Catalogue,
     Listing,
     make_catalogue,
     make_listing,
     stable_hash,
 )
-from omnichannel.simulator.spec import LEAD_DAYS, WorldChannel, WorldSpec
+from omnisim.spec import LEAD_DAYS, WorldChannel, WorldSpec
 
 NEVER = np.iinfo(np.int64).max  # timestamp of an event that does not happen
 SOURCE_GROUPS = (

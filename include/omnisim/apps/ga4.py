@@ -18,7 +18,9 @@ from datetime import date, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from omnichannel.simulator.world import SOURCE_GROUPS, cents
+from omnisim.catalogue import stable_hash
+from omnisim.protocol import Response
+from omnisim.world import SOURCE_GROUPS, cents
 
 DIMENSIONS = ("date", "sessionDefaultChannelGroup")
 METRICS = {
@@ -32,22 +34,16 @@ MAX_LIMIT = 250_000
 
 
 def _error(status: int, code: str, message: str, headers=None):
-    from omnichannel.simulator.server import Response
-
     return Response.of(
         status, {"error": {"code": status, "message": message, "status": code}}, headers
     )
 
 
 def property_id(channel_id: str) -> str:
-    from omnichannel.simulator.catalogue import stable_hash
-
     return str(300_000_000 + stable_hash(channel_id) % 100_000_000)
 
 
 def handle(ctx, request, rest: str):
-    from omnichannel.simulator.server import Response
-
     match = re.match(r"^/v1beta/properties/(?P<property>\d+):runReport$", rest)
     if not match or request.method != "POST":
         return _error(404, "NOT_FOUND", "Requested entity was not found.")

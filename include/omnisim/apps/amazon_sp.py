@@ -23,17 +23,17 @@ from __future__ import annotations
 import gzip
 import json
 import re
-import threading
-import time as wallclock
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from omnichannel.simulator.faults import spoil
-from omnichannel.simulator.paging import TokenError, decode_token, encode_token, keyset_page
-from omnichannel.simulator.world import cents
+from omnisim.faults import spoil
+from omnisim.paging import TokenError, decode_token, encode_token, keyset_page
+from omnisim.protocol import Response
+from omnisim.throttle import Bucket
+from omnisim.world import cents
 
 MARKETPLACES = {  # id: (sales channel, country)
     "ATVPDKIKX0DER": ("Amazon.com", "US"),
@@ -109,32 +109,9 @@ def money(amount: Decimal, currency: str) -> dict:
 
 
 def error(status: int, code: str, message: str, headers=None, details: str = ""):
-    from omnichannel.simulator.server import Response
-
     return Response.of(
         status, {"errors": [{"code": code, "message": message, "details": details}]}, headers
     )
-
-
-class TokenBucket:
-    def __init__(self, rate: float, burst: int):
-        self.rate, self.burst = rate, burst
-        self.tokens, self.at = float(burst), wallclock.monotonic()
-        self.lock = threading.Lock()
-
-    def take(self) -> bool:
-        with self.lock:
-            now = wallclock.monotonic()
-            self.tokens = min(self.burst, self.tokens + (now - self.at) * self.rate)
-            self.at = now
-            if self.tokens < 1:
-                return False
-            self.tokens -= 1
-            return True
-
-    def drain(self) -> None:
-        with self.lock:
-            self.tokens, self.at = 0.0, wallclock.monotonic()
 
 
 def handle(ctx, request, rest: str):
@@ -164,13 +141,13 @@ def handle(ctx, request, rest: str):
         if not match:
             continue
         rate, burst = RATE_LIMITS[operation]
-        bucket = state.setdefault(operation, TokenBucket(rate, burst))
+        bucket = state.setdefault(operation, Bucket(burst, rate))
         limit = {"x-amzn-RateLimit-Limit": f"{rate:g}", "x-amzn-RequestId": _request_id(ctx)}
         page = 1 + int(bool(request.arg("NextToken") or request.arg("nextToken")))
         fault = ctx.app.draw_fault(ctx, _stream(operation), page)
         if fault and fault.fault == "rate_limit":
             bucket.drain()
-        if not bucket.take():
+        if bucket.take() is None:
             return error(
                 429, "QuotaExceeded", "You exceeded your quota for the requested resource.", limit
             )
@@ -203,8 +180,6 @@ def _request_id(ctx) -> str:
 
 def _token(ctx, request):
     from urllib.parse import parse_qs
-
-    from omnichannel.simulator.server import Response
 
     form = {k: v[0] for k, v in parse_qs(request.body.decode()).items()}
     if (
@@ -246,8 +221,6 @@ def _parse_time(request, name: str) -> datetime | None | str:
 
 
 def _get_orders(ctx, request, match):
-    from omnichannel.simulator.server import Response
-
     world, channel = ctx.world, ctx.channel
     token = request.arg("NextToken")
     if token:
@@ -390,8 +363,6 @@ def order_json(ctx, i: int, updated_of: dict | None = None) -> dict:
 
 
 def _get_order_items(ctx, request, match):
-    from omnichannel.simulator.server import Response
-
     world = ctx.world
     i = order_index_of(match["order"], world, ctx.channel.channel_id)
     if i is None or world.orders.created[i] >= ctx.now_ts:
@@ -434,8 +405,6 @@ def _get_order_items(ctx, request, match):
 
 
 def _inventory(ctx, request, match):
-    from omnichannel.simulator.server import Response
-
     world, channel = ctx.world, ctx.channel
     if request.arg("granularityType") != "Marketplace" or not request.arg("granularityId"):
         return error(
@@ -524,8 +493,6 @@ def _financial_events(ctx, request, match):
     Each refund carries ShipmentItemAdjustmentList items with ItemChargeAdjustmentList
     charges: Principal (the refunded merchandise as priced, VAT inside in the EU) and Tax
     (that VAT), negative, as `{CurrencyCode, CurrencyAmount}` numbers."""
-    from omnichannel.simulator.server import Response
-
     world, channel = ctx.world, ctx.channel
     token = request.arg("NextToken")
     if token:
@@ -601,8 +568,6 @@ def refund_event(ctx, i: int) -> dict:
 
 
 def _reports(ctx, request, match):
-    from omnichannel.simulator.server import Response
-
     state = ctx.app.state_for(ctx.channel.channel_id)
     jobs = state.setdefault("report_jobs", {})
     rest = request.path.split(REPORTS, 1)[1]
@@ -664,8 +629,6 @@ def _reports(ctx, request, match):
 
 
 def _document_body(ctx, rest: str):
-    from omnichannel.simulator.server import Response
-
     found = re.match(rf"^{REPORTS}/_documents/(?P<id>\d+)\.json\.gz$", rest)
     jobs = ctx.app.state_for(ctx.channel.channel_id).get("report_jobs", {})
     if not found or found["id"] not in jobs:

@@ -47,7 +47,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from omnichannel.simulator.catalogue import stable_hash
+from omnisim.catalogue import stable_hash
 
 FAULTS = (
     "rate_limit",

@@ -8,17 +8,17 @@ so a channel's time zone or currency is written once. Tests and benchmarks build
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
-import yaml
+from pydantic import ConfigDict, Field, field_validator
+from pydantic.dataclasses import dataclass as typed
 
-from omnichannel.config import ChannelsConfig, ConfigError
+from omnichannel.config import ChannelsConfig
+from omnichannel.kinds import KINDS
 from omnichannel.paths import config_dir
-
-SALES_KINDS = ("shopify", "amazon_sp", "woocommerce", "pos_files")
-TRAFFIC_KINDS = ("ga4",)
+from omnichannel.typed import ConfigError, parse, read_yaml
 
 # Per kind: share of anonymous buyers, cancellation, edit-after-creation and refund rates,
 # mean lines per order, conversion rate of a session (or a store visit) into an order.
@@ -33,34 +33,51 @@ TAX_BY_CURRENCY = {"USD": ("0.08", False), "EUR": ("0.19", True), "GBP": ("0.20"
 LEAD_DAYS = {"shopify": 7, "woocommerce": 7, "amazon_sp": 14, "pos_files": 5}
 
 
-@dataclass(frozen=True)
+TYPED = ConfigDict(extra="forbid", coerce_numbers_to_str=True)
+
+
+@typed(frozen=True, config=TYPED)
 class Store:
     store_id: str
-    name: str
+    name: str = ""  # default: the store_id
+
+    def __post_init__(self):
+        if not self.name:
+            object.__setattr__(self, "name", self.store_id)
 
 
-@dataclass(frozen=True)
+@typed(frozen=True, config=TYPED)
 class WorldChannel:
-    """A channel instance as the world sees it."""
+    """A channel instance as the world sees it: identity from channels.yml, behaviour from
+    simulator.yml (its keys are this class's fields)."""
 
     channel_id: str
     kind: str
     timezone: str
     currency: str
     opened_on: date  # no orders before this local day
-    daily_orders: float = 40.0  # mean orders per local day at an average season
+    daily_orders: float = Field(40.0, ge=0)  # mean orders per local day at an average season
     location: str = ""  # stock location; channels may share one (a web warehouse)
     stores: tuple[Store, ...] = ()  # pos_files: one sales point and location per store
-    listing_share: float = 1.0  # share of the catalogue listed on this channel
+    listing_share: float = Field(1.0, gt=0, le=1)  # share of the catalogue listed here
     tax_rate: str = ""  # decimal string; default from the currency
     taxes_included: bool | None = None
     shipping_fee: str = "4.95"
     free_shipping_from: str = "50.00"
-    marketplace_id: str = ""  # amazon_sp
-    property_id: str = ""  # ga4
-    traffic_of: str = ""  # ga4: the web channel whose traffic this property measures
-    behaviour: dict = field(default_factory=dict)  # overrides of KIND_DEFAULTS
-    rate_limits: dict = field(default_factory=dict)  # API throttling (see the kind's module)
+    # from the channel's options in channels.yml (not repeated in simulator.yml)
+    marketplace_id: str = ""
+    property_id: str = ""
+    traffic_of: str = ""  # a traffic kind: the channel whose visitors it measures
+    behaviour: dict[str, float] = Field(default_factory=dict)  # overrides of KIND_DEFAULTS
+    rate_limits: dict[str, float] = Field(default_factory=dict)  # API throttling (the app's)
+
+    @field_validator("behaviour")
+    @classmethod
+    def _known_rates(cls, rates: dict) -> dict:
+        known = next(iter(KIND_DEFAULTS.values()))
+        if unknown := sorted(set(rates) - set(known)):
+            raise ValueError(f"unknown rate(s) {unknown} (known: {sorted(known)})")
+        return rates
 
     def rate(self, name: str) -> float:
         return float(self.behaviour.get(name, KIND_DEFAULTS[self.kind][name]))
@@ -75,11 +92,11 @@ class WorldChannel:
 
     @property
     def is_sales(self) -> bool:
-        return self.kind in SALES_KINDS
+        return KINDS[self.kind].role == "sales"
 
     def sales_points(self) -> tuple[tuple[str, str], ...]:
         """(sales point id, location id) pairs: one per store, else the channel itself."""
-        if self.kind == "pos_files":
+        if self.stores:
             return tuple((s.store_id, f"store_{s.store_id}") for s in self.stores)
         return ((self.channel_id, self.location or f"wh_{self.channel_id}"),)
 
@@ -104,6 +121,30 @@ class WorldSpec:
         raise KeyError(f"the simulated world has no channel {channel_id!r}")
 
 
+@typed(frozen=True, config=ConfigDict(extra="forbid"))
+class WorldSize:
+    start: date | None = None  # default: the earliest start_date minus history_days
+    history_days: int = Field(0, ge=0)
+    days: int = Field(120, ge=1)
+    skus: int = Field(60, ge=1)
+    customers: int = Field(3000, ge=1)
+
+
+@typed(frozen=True, config=ConfigDict(extra="forbid"))
+class SimulatorFile:
+    """simulator.yml: the world's size, each channel's behaviour, the fault profile."""
+
+    world: WorldSize = Field(default_factory=WorldSize)
+    channels: dict[str, dict] = Field(default_factory=dict)  # WorldChannel fields per channel
+    faults: list[dict] = Field(default_factory=list)  # Fault fields per fault
+
+
+def read_simulator_file(path: Path | None = None) -> tuple[Path, SimulatorFile]:
+    path = path or config_dir() / "simulator.yml"
+    document = read_yaml(path, "simulator config") if path.exists() else {}
+    return path, parse(SimulatorFile, path, document)
+
+
 def spec_from_config(
     seed: int,
     config: ChannelsConfig,
@@ -113,64 +154,41 @@ def spec_from_config(
     **overrides,
 ) -> WorldSpec:
     """The world for the configured channel instances, sized by simulator.yml."""
-    path = path or config_dir() / "simulator.yml"
-    try:
-        document = yaml.safe_load(path.read_text()) or {}
-    except FileNotFoundError:
-        document = {}
-    world = document.get("world") or {}
-    per_channel = document.get("channels") or {}
-    unknown = sorted(set(per_channel) - {c.channel_id for c in config.channels})
+    path, document = read_simulator_file(path)
+    world = document.world
+    unknown = sorted(set(document.channels) - {c.channel_id for c in config.channels})
     if unknown:
         raise ConfigError(f"{path}: channels not in channels.yml: {', '.join(unknown)}")
     first_open = min(c.start_date for c in config.channels)
-    start = _date(
-        world.get("start"), first_open - timedelta(days=int(world.get("history_days", 0)))
-    )
-    days = int(overrides.pop("days", world.get("days", 120)))
+    start = world.start or first_open - timedelta(days=world.history_days)
+    days = int(overrides.pop("days", world.days))
     channels = tuple(
-        _channel(c, per_channel.get(c.channel_id) or {}, path, start) for c in config.channels
+        _channel(c, document.channels.get(c.channel_id) or {}, path, start) for c in config.channels
     )
     return WorldSpec(
         seed=seed,
         start=start,
         end=end or start + timedelta(days=days - 1),
         channels=channels,
-        skus=int(overrides.get("skus", world.get("skus", 60))),
-        customers=int(overrides.get("customers", world.get("customers", 3000))),
+        skus=int(overrides.get("skus", world.skus)),
+        customers=int(overrides.get("customers", world.customers)),
     )
 
 
-def _channel(c, extra: dict, path: Path, start: date) -> WorldChannel:
-    where = f"{path}: channels.{c.channel_id}"
-    stores = tuple(
-        Store(str(s["store_id"]), str(s.get("name", s["store_id"])))
-        for s in extra.get("stores", [])
-    )
-    if c.kind == "pos_files" and not stores:
-        raise ConfigError(f"{where}: a pos_files channel needs a list of stores")
-    if c.kind == "ga4" and not extra.get("traffic_of"):
-        raise ConfigError(f"{where}: a ga4 property needs traffic_of: <web channel_id>")
-    known = set(WorldChannel.__dataclass_fields__) - {"channel_id", "kind", "timezone", "currency"}
-    bad = sorted(set(extra) - known - {"stores"})
-    if bad:
-        raise ConfigError(f"{where}: unknown field(s) {', '.join(bad)}")
-    fields = {k: v for k, v in extra.items() if k != "stores"}
-    for option in ("marketplace_id", "property_id"):  # as the channel config names them
-        if option in c.options:
-            fields.setdefault(option, c.options[option])
-    for key in ("tax_rate", "shipping_fee", "free_shipping_from"):
-        if key in fields:
-            fields[key] = str(fields[key])
-    return WorldChannel(
-        channel_id=c.channel_id,
-        kind=c.kind,
-        timezone=c.timezone,
-        currency=c.currency,
-        opened_on=_date(fields.pop("opened_on", None), start),
-        stores=stores,
-        **fields,
-    )
+def _channel(c, behaviour: dict, path: Path, start: date) -> WorldChannel:
+    where = f"channels.{c.channel_id}"
+    if KINDS[c.kind].source == "files" and not behaviour.get("stores"):
+        raise ConfigError(f"{path}: {where}: a {c.kind} channel needs a list of stores")
+    fields = {
+        "opened_on": start,
+        **behaviour,
+        **{k: v for k, v in c.options.items() if k in WorldChannel.__dataclass_fields__},
+        "channel_id": c.channel_id,
+        "kind": c.kind,
+        "timezone": c.timezone,
+        "currency": c.currency,
+    }
+    return parse(WorldChannel, path, fields, within=where)
 
 
 def _date(value, default: date) -> date:
@@ -181,12 +199,11 @@ def _date(value, default: date) -> date:
 
 def fault_profile(path: Path | None = None) -> list:
     """The `faults:` list of simulator.yml as Fault objects."""
-    from omnichannel.simulator.faults import Fault, FaultError
+    from omnisim.faults import Fault, FaultError
 
-    path = path or config_dir() / "simulator.yml"
-    document = yaml.safe_load(path.read_text()) or {}
+    path, document = read_simulator_file(path)
     faults = []
-    for n, entry in enumerate(document.get("faults") or []):
+    for n, entry in enumerate(document.faults):
         try:
             faults.append(Fault(**entry))
         except (TypeError, FaultError) as exc:

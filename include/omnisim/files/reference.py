@@ -10,8 +10,8 @@ from datetime import datetime
 from pathlib import Path
 
 from omnichannel.reference import PRODUCT_COLUMNS
-from omnichannel.simulator.pos_files import _write
-from omnichannel.simulator.world import World, cents
+from omnisim.files import write_file
+from omnisim.world import World, cents
 
 
 def products_csv(world: World) -> bytes:
@@ -47,7 +47,7 @@ def fx_rates_csv(world: World, now: datetime) -> bytes:
 
 
 def drop(world: World, folder: Path, now: datetime) -> list[Path]:
-    return _write(folder / "products.csv", products_csv(world)) + _write(
+    return write_file(folder / "products.csv", products_csv(world)) + write_file(
         folder / "fx_rates.csv", fx_rates_csv(world, now)
     )
 

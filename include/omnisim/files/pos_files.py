@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import re
 import zlib
 from datetime import date, datetime, time, timedelta
@@ -45,7 +44,8 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from omnichannel.simulator.world import HOURLY, World, cents
+from omnisim.files import write_file
+from omnisim.world import HOURLY, World, cents
 
 SALES_COLUMNS = (
     "receipt_no",
@@ -212,9 +212,9 @@ def drop(world: World, channel, root: Path, now: datetime, faults=()) -> list[Pa
             for name, content in exports(world, point.index, day).items():
                 if fault == "corrupt_file" and name.startswith("sales_"):
                     content = content[: max(1, len(content) * 2 // 3)]
-                written += _write(folder / name, content)
+                written += write_file(folder / name, content)
                 if fault == "resent_file" and due + timedelta(hours=4) <= now:
-                    written += _write(folder / name.replace(".csv", "_resent.csv"), content)
+                    written += write_file(folder / name.replace(".csv", "_resent.csv"), content)
     return written
 
 
@@ -241,13 +241,3 @@ def _file_fault(faults, channel_id: str, day: date) -> str | None:
         if fault.channel_id in ("*", channel_id) and fault.day in (None, day.isoformat()):
             return fault.fault
     return None
-
-
-def _write(path: Path, content: bytes) -> list[Path]:
-    if path.exists() and path.read_bytes() == content:
-        return []
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_bytes(content)
-    os.replace(tmp, path)  # a reader never sees half a file (unless the fault says so)
-    return [path]

@@ -1,1 +1,0 @@
-"""Channel simulator: a deterministic commerce world behind copies of each channel's API."""
