@@ -33,7 +33,6 @@ import psycopg
 
 from omnichannel import paths, runtime, warehouse
 from omnichannel.config import load_channels
-from omnichannel.demo import reset_warehouse
 from omnichannel.kinds import KINDS
 from omnichannel.load import schema
 from omnichannel.pipeline import prepare_all
@@ -218,7 +217,7 @@ def main() -> None:
     args = p.parse_args()
     runtime.apply()
     config = load_channels()
-    reset_warehouse()
+    warehouse.reset()
     prepare_all(config)
     started = time.monotonic()
     with warehouse.connect(autocommit=True) as conn:

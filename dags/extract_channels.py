@@ -4,9 +4,9 @@ The words "airflow" and "dag" must stay in this file: Airflow's safe-mode discov
 files without them.
 """
 
+from omnichannel.airflow.factories import build_extract_dag
 from omnichannel.config import load_channels
 from omnichannel.kinds import extracted_channels
-from omnichannel.orchestration import build_extract_dag
 
 for _channel in extracted_channels(load_channels()):
     globals()[f"extract_{_channel.channel_id}"] = build_extract_dag(_channel)

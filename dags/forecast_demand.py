@@ -3,6 +3,6 @@
 The words "airflow" and "dag" must stay in this file (Airflow safe-mode discovery).
 """
 
-from omnichannel.orchestration import build_forecast_dag
+from omnichannel.airflow.factories import build_forecast_dag
 
 forecast_demand = build_forecast_dag()

@@ -3,7 +3,7 @@
 The words "airflow" and "dag" must stay in this file (Airflow safe-mode discovery).
 """
 
+from omnichannel.airflow.factories import build_monitor_dag
 from omnichannel.config import load_channels
-from omnichannel.orchestration import build_monitor_dag
 
 monitor_alerts = build_monitor_dag(load_channels())

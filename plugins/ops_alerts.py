@@ -1,9 +1,9 @@
-"""Airflow plugin: the "Ops alerts" page (include/omnichannel/ops_page.py) in the UI's
+"""Airflow plugin: the "Ops alerts" page (include/omnichannel/alerts/page.py) in the UI's
 navigation, served by the API server at /ops-alerts."""
 
 from airflow.plugins_manager import AirflowPlugin
 
-from omnichannel.ops_page import create_app
+from omnichannel.alerts.page import create_app
 
 
 class OpsAlertsPlugin(AirflowPlugin):

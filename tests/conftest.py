@@ -164,11 +164,8 @@ def local_day_interval(day: date, timezone):
 def reset_warehouse() -> None:
     """Drop the library tables and marts of the test database."""
     from omnichannel import warehouse
-    from omnichannel.demo import WAREHOUSE_SCHEMAS
 
-    with warehouse.connect(autocommit=True) as conn:
-        for schema in WAREHOUSE_SCHEMAS:
-            conn.execute(sql.SQL("drop schema if exists {} cascade").format(sql.Identifier(schema)))
+    warehouse.reset()
 
 
 @pytest.fixture

@@ -107,8 +107,8 @@ def _routes():
 @pytest.fixture
 def routed(monkeypatch):
     """Alerts go to the receivers: one Slack route and one e-mail route, from warning up."""
-    from omnichannel import alerts
+    from omnichannel.alerts import routes as alert_routes
 
     routes = _routes()
-    monkeypatch.setattr(alerts, "load_config", lambda path=None: routes)
+    monkeypatch.setattr(alert_routes, "load_config", lambda path=None: routes)
     return routes

@@ -15,18 +15,13 @@ from urllib.parse import quote, urlsplit
 import psycopg
 from psycopg import sql
 
-from omnichannel import warehouse
+from omnichannel import roles, warehouse
 
 log = logging.getLogger(__name__)
-ROLE = "bi_reader"
+ROLE = roles.BI_ROLE
 SCHEMA = "marts"
-# set on the role (deploy.ensure_warehouse_roles): a dashboard query longer than this is
-# cancelled, and a session idle inside a transaction is closed
-SESSION_LIMITS = {"statement_timeout": "300s", "idle_in_transaction_session_timeout": "60s"}
-
-
-def password() -> str:
-    return warehouse.local_secret("OMNI_BI_READER_PASSWORD", "bi_reader.json", "password")
+SESSION_LIMITS = roles.SESSION_LIMITS  # set on the role by roles.ensure_warehouse_roles
+password = warehouse.bi_password
 
 
 def ensure_bi_reader(conn: psycopg.Connection) -> bool:

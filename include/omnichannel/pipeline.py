@@ -280,14 +280,14 @@ def _keep_unreadable_page(conn, channel, stream: str, batch_id: int, exc: Extrac
 
 def _unreadable_alert(conn, channel, stream: str, batch_id: int, message: str, details) -> None:
     """One data-quality alert per channel × stream for pages and files that do not read."""
-    from omnichannel.alerts import Alert, raise_alert
+    from omnichannel.alerts import Alert, fingerprint, raise_alert
 
     raise_alert(
         conn,
         Alert(
             kind="data_quality",
             severity="critical",
-            fingerprint=f"dq:unreadable:{channel.channel_id}:{stream}",
+            fingerprint=fingerprint("dq", "unreadable", channel.channel_id, stream),
             message=message,
             channel_id=channel.channel_id,
             stream=stream,

@@ -25,6 +25,7 @@ from urllib.parse import quote, unquote, urlsplit
 import psycopg
 from psycopg import sql
 
+from omnichannel import roles
 from omnichannel.paths import local_dir
 
 log = logging.getLogger(__name__)
@@ -293,10 +294,7 @@ def start() -> str:
 def _ensure_roles(state: EmbeddedState) -> None:
     """The pipeline's role (login, no superuser) owning the warehouse database, bi_reader,
     and the warehouse's settings, as `omni deploy init` sets them up on a server of yours."""
-    from omnichannel import bi
-    from omnichannel.deploy import ensure_warehouse_roles
-
-    ensure_warehouse_roles(state.admin_url(), state.url(), bi.password())
+    roles.ensure_warehouse_roles(state.admin_url(), state.url(), bi_password())
     with psycopg.connect(state.admin_url(), autocommit=True) as conn:
         # the server's own databases: only the admin connects (bi_reader: the warehouse only)
         for name in ("postgres", "template1"):
@@ -345,7 +343,7 @@ def create_owned_database(
 ) -> None:
     """A database of the embedded server (or OMNI_WAREHOUSE_ADMIN_URL's) owned by the
     pipeline's role, which only its owner may connect to (bi_reader connects to the
-    warehouse database alone, granted by deploy.ensure_warehouse_roles)."""
+    warehouse database alone, granted by roles.ensure_warehouse_roles)."""
     owner = owner or url_parts().user
     with psycopg.connect(admin_url(), autocommit=True) as conn:
         if recreate:
@@ -462,6 +460,11 @@ def customer_key_secret() -> str:
     return secret
 
 
+def bi_password() -> str:
+    """bi_reader's password: OMNI_BI_READER_PASSWORD, else generated once (mode 600)."""
+    return local_secret("OMNI_BI_READER_PASSWORD", "bi_reader.json", "password")
+
+
 def local_secret(variable: str, file_name: str, key: str, nbytes: int = 18) -> str:
     """The environment's `variable`, else a secret generated on first use and kept in
     .local/`file_name` (mode 600) under `key`."""
@@ -475,3 +478,26 @@ def local_secret(variable: str, file_name: str, key: str, nbytes: int = 18) -> s
         secret = secrets.token_urlsafe(nbytes)
         write_private(path, json.dumps({key: secret}))
         return secret
+
+
+# what the pipeline writes (not Airflow's metadata): `reset` drops it all
+PIPELINE_SCHEMAS = (
+    "landing",
+    "raw",
+    "quarantine",
+    "ops",
+    "reference",
+    "staging",
+    "intermediate",
+    "marts",
+    "forecast",
+)
+
+
+def reset() -> None:
+    """Drop everything the pipeline wrote (not Airflow's metadata)."""
+    from psycopg import sql
+
+    with connect(autocommit=True) as conn:
+        for schema in PIPELINE_SCHEMAS:
+            conn.execute(sql.SQL("drop schema if exists {} cascade").format(sql.Identifier(schema)))

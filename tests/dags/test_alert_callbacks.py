@@ -10,7 +10,7 @@ from types import SimpleNamespace
 import pytest
 
 from omnichannel import runtime
-from omnichannel.demo import load_dags, local_midnight
+from omnichannel.airflow.runs import load_dags, local_midnight
 from omnisim.kinds import airflow_connections
 from tests.integration.test_slice import query
 
@@ -55,7 +55,7 @@ def test_an_extract_task_failing_for_good_alerts_once_and_recovers(
 def test_any_other_task_failure_is_a_pipeline_alert_resolved_by_success(
     clean_warehouse, config, receivers, routed
 ):
-    from omnichannel.alert_sources import task_failed, task_succeeded
+    from omnichannel.alerts.sources import task_failed, task_succeeded
     from omnichannel.pipeline import prepare_all
 
     prepare_all(config)
@@ -75,7 +75,7 @@ def test_any_other_task_failure_is_a_pipeline_alert_resolved_by_success(
 def test_a_run_failing_without_a_task_alert_is_an_alert_of_its_own(
     clean_warehouse, config, receivers, routed
 ):
-    from omnichannel.alert_sources import dag_run_failed, dag_run_succeeded, task_failed
+    from omnichannel.alerts.sources import dag_run_failed, dag_run_succeeded, task_failed
     from omnichannel.pipeline import prepare_all
 
     prepare_all(config)

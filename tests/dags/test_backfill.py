@@ -15,7 +15,7 @@ import psycopg
 import pytest
 
 from omnichannel import runtime, warehouse
-from omnichannel.demo import local_midnight
+from omnichannel.airflow.runs import local_midnight
 from omnisim.kinds import airflow_connections
 from omnisim.server import Simulator
 from omnisim.truth import daily_truth

@@ -106,7 +106,7 @@ def test_extract_runs_on_the_channels_local_day(parsed, channels):
 def test_transform_is_scheduled_on_any_raw_asset(channels):
     from airflow.sdk import AssetAny
 
-    from omnichannel.orchestration import build_transform_dag, raw_asset
+    from omnichannel.airflow.factories import build_transform_dag, raw_asset
 
     condition = build_transform_dag(channels).timetable.asset_condition
     assert isinstance(condition, AssetAny)
@@ -119,7 +119,7 @@ def test_transform_is_scheduled_on_any_raw_asset(channels):
 def test_the_forecast_runs_on_the_marts_the_transform_publishes(channels):
     """transform_dbt ends by updating the marts Asset, which schedules forecast_demand;
     the forecast marts are built by forecast_demand only, after the forecast."""
-    from omnichannel.orchestration import MARTS_ASSET, build_forecast_dag, build_transform_dag
+    from omnichannel.airflow.factories import MARTS_ASSET, build_forecast_dag, build_transform_dag
 
     transform = build_transform_dag(channels)
     last = transform.get_task("marts_published")
@@ -149,7 +149,7 @@ def test_publications_test_their_rows_and_the_weekly_run_tests_every_row(channel
 
     import jinja2
 
-    from omnichannel.orchestration import build_transform_dag
+    from omnichannel.airflow.factories import build_transform_dag
 
     dag = build_transform_dag(channels)
     assert type(dag.timetable.timetable).__name__ == "CronTriggerTimetable"

@@ -8,7 +8,9 @@ from datetime import timedelta
 import pytest
 
 from omnichannel import runtime, warehouse
-from omnichannel.demo import ledger_balances, load_dags, local_midnight, run_demo
+from omnichannel.airflow.runs import load_dags, local_midnight
+from omnichannel.cli.demo import run_demo
+from omnichannel.load.ledger import every_batch_balances
 from omnisim.kinds import airflow_connections
 
 pytestmark = pytest.mark.dags
@@ -79,10 +81,10 @@ def test_a_demo_with_faults_on_accounts_for_every_row(airflow_ready, clean_wareh
     # the profile's bad rows are random (2%); one sure bad row on every first page of
     # Shopify orders makes the quarantine path certain
     sure = Fault("shopify_us", "bad_row", stream="orders", page=1, variant="negative_quantity")
-    monkeypatch.setattr("omnichannel.demo.fault_profile", lambda: [*fault_profile(), sure])
+    monkeypatch.setattr("omnichannel.cli.demo.fault_profile", lambda: [*fault_profile(), sure])
     # extraction and the gate only: the transform of a faulty load is the slice tests' job
     result = run_demo(days=2, seed=11, echo=lambda *_: None, faults=True, transform=False)
-    assert ledger_balances()
+    assert every_batch_balances()
     with warehouse.connect() as conn:
         [(received, quarantined)] = conn.execute(
             "select sum(rows_received), sum(coalesce(rows_quarantined, 0)) "

@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from omnichannel import alerts, warehouse
-from omnichannel.alert_sources import check_freshness, check_stockouts
+from omnichannel.alerts.sources import check_freshness, check_stockouts
 from omnichannel.config import QualityRules
 from omnichannel.pipeline import prepare_all, publish_batch
 from tests.integration.test_quality_faults import run as load_day
@@ -231,7 +231,7 @@ def test_ack_resolve_and_the_digest(clean_warehouse, config, receivers, routed, 
 def test_daily_gmv_outside_its_seasonal_band_alerts_once_and_resolves(
     clean_warehouse, config, receivers, routed
 ):
-    from omnichannel.alert_sources import check_gmv_band
+    from omnichannel.alerts.sources import check_gmv_band
 
     prepare_all(config)
     last = date(2026, 10, 31)

@@ -13,7 +13,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from omnichannel import bi, deploy, runtime, warehouse
+from omnichannel import bi, deploy, roles, runtime, warehouse
 
 pytestmark = pytest.mark.integration
 
@@ -103,15 +103,15 @@ def test_init_sets_up_roles_tables_and_the_airflow_connection(fresh_database, mo
     # every `docker compose up` runs init again: nothing changes...
     verifier = "select rolpassword from pg_authid where rolname = %s"
     [(first,)] = _rows(admin, verifier, OWNER)
-    assert deploy.password_matches(first, "first-secret")
+    assert roles.password_matches(first, "first-secret")
     deploy.init(admin_url=admin)
     assert _rows(admin, verifier, OWNER) == [(first,)]
     # ...but a rotated password, which becomes the role's
     monkeypatch.setenv("OMNI_WAREHOUSE_URL", _as(admin, OWNER, "rotated-secret"))
     deploy.init(admin_url=admin)
     [(rotated,)] = _rows(admin, verifier, OWNER)
-    assert deploy.password_matches(rotated, "rotated-secret")
-    assert not deploy.password_matches(rotated, "first-secret")
+    assert roles.password_matches(rotated, "rotated-secret")
+    assert not roles.password_matches(rotated, "first-secret")
     assert _rows(reader, "select count(*) from marts.kpi") == [(1,)]
 
 

@@ -7,7 +7,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from omnichannel import alerts, warehouse
-from omnichannel.ops_page import create_app
+from omnichannel.alerts.page import create_app
 from omnichannel.pipeline import prepare_all
 from tests.integration.test_slice import query
 

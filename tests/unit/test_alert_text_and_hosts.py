@@ -6,14 +6,14 @@ from __future__ import annotations
 import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
-from omnichannel import alerts
+from omnichannel.alerts import delivery
 from omnichannel.channels.base import HttpSource
 
 
 def test_slack_text_escapes_what_a_source_sent():
     hostile = "file <!channel> & <http://evil.example|click>.csv unreadable"
     row = (1, "data_quality", "critical", "pos_fr", "sales", hostile, {}, "fp", None, None, None, 7)
-    message = alerts._message(row)
+    message = delivery._message(row)
     section = message.slack["blocks"][1]["text"]["text"]
     assert "&lt;!channel&gt; &amp; &lt;http://evil.example|click&gt;" in section
     assert "<!channel>" not in message.slack["text"] and "<http" not in section

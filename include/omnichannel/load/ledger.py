@@ -178,3 +178,18 @@ def sweep_stale(
             ).fetchall():
                 schema.drop_landing_partitions(conn, table.removesuffix(suffix), [batch_id])
     return ids
+
+
+def every_batch_balances(conn: psycopg.Connection | None = None) -> bool:
+    """Every finished batch: rows received = rows published + rows quarantined."""
+    if conn is None:
+        from omnichannel import warehouse
+
+        with warehouse.connect() as own:
+            return every_batch_balances(own)
+    [(unbalanced,)] = conn.execute(
+        """select count(*) from ops.load_batches
+           where status in ('published', 'held', 'skipped')
+           and rows_received <> rows_published + coalesce(rows_quarantined, 0)"""
+    ).fetchall()
+    return unbalanced == 0

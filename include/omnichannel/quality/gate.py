@@ -36,6 +36,7 @@ import pandas as pd
 import psycopg
 from psycopg import sql
 
+from omnichannel.alerts.record import fingerprint
 from omnichannel.kinds import suite_path
 from omnichannel.load.schema import landing_partition
 from omnichannel.streams import StreamSpec
@@ -536,8 +537,8 @@ def alert_fingerprint(channel_id: str, stream: str, result: GateResult, verdict:
     """A batch held only for its row count is a load-volume anomaly (`volume:`), anything
     else the gate finds is data quality (`dq:<verdict>:`)."""
     if verdict == "hold" and is_volume_anomaly(result):
-        return f"volume:{channel_id}:{stream}"
-    return f"dq:{verdict}:{channel_id}:{stream}"
+        return fingerprint("volume", channel_id, stream)
+    return fingerprint("dq", verdict, channel_id, stream)
 
 
 def is_volume_anomaly(result: GateResult) -> bool:
@@ -551,13 +552,13 @@ def volume_alert(conn: psycopg.Connection, channel, stream: str, batch_id: int, 
     from omnichannel.alerts import Alert, raise_alert
 
     low, high = result.volume_band
-    fingerprint = f"volume:{channel.channel_id}:{stream}"
+    recorded = fingerprint("volume", channel.channel_id, stream)
     raise_alert(
         conn,
         Alert(
             kind="volume",
             severity="warning",
-            fingerprint=fingerprint,
+            fingerprint=recorded,
             message=(
                 f"{channel.channel_id}/{stream} batch {batch_id}: published {result.rows} rows,"
                 f" above the {low}–{high} expected from the stream's last {VOLUME_WINDOW} "
@@ -569,7 +570,7 @@ def volume_alert(conn: psycopg.Connection, channel, stream: str, batch_id: int, 
             details={"verdict": "published", "rows": result.rows, "volume_band": [low, high]},
         ),
     )
-    return fingerprint
+    return recorded
 
 
 def alert(conn: psycopg.Connection, channel, stream, batch_id, result, verdict, rules) -> str:
@@ -579,7 +580,7 @@ def alert(conn: psycopg.Connection, channel, stream, batch_id, result, verdict, 
 
     held = verdict == "hold"
     volume = held and is_volume_anomaly(result)
-    fingerprint = alert_fingerprint(channel.channel_id, stream, result, verdict)
+    recorded = alert_fingerprint(channel.channel_id, stream, result, verdict)
     details = {
         "verdict": verdict,
         "rows": result.rows,
@@ -614,7 +615,7 @@ def alert(conn: psycopg.Connection, channel, stream, batch_id, result, verdict, 
         Alert(
             kind=kind,
             severity="critical" if held else "warning",
-            fingerprint=fingerprint,
+            fingerprint=recorded,
             message=message,
             channel_id=channel.channel_id,
             stream=stream,
@@ -622,4 +623,4 @@ def alert(conn: psycopg.Connection, channel, stream, batch_id, result, verdict, 
             details=details,
         ),
     )
-    return fingerprint
+    return recorded

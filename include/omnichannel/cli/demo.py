@@ -1,5 +1,7 @@
 """`omni demo`: the pipeline for a span of simulated days, through the real Airflow DAGs.
 
+Here (and in `simulate`) the CLI wires the simulator to the library.
+
 The simulator runs in this process; its clock is set to the end of each interval before
 that interval's DAG run, so every run sees the channel as it was at that moment (orders
 change later: fulfilment, cancellations, refunds). Runs go through `dag.test()`, which
@@ -8,28 +10,25 @@ creates real DAG runs in the Airflow metadata database.
 
 from __future__ import annotations
 
-import logging
 import os
 import time as clock
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
+import typer
+
 from omnichannel import runtime, warehouse
-from omnichannel.config import ChannelConfig, ChannelsConfig, load_channels
+from omnichannel.airflow.runs import load_dags, run_dag
+from omnichannel.config import ChannelsConfig, load_channels
 from omnichannel.kinds import extracted_channels
+from omnichannel.load.ledger import every_batch_balances
 from omnichannel.pipeline import local_day_interval
 from omnichannel.reference import reference_dir
 from omnisim.kinds import airflow_connections
 from omnisim.server import Simulator, landing_dirs, world_from_config
 from omnisim.spec import fault_profile
 from omnisim.truth import TruthRow, daily_truth
-
-log = logging.getLogger(__name__)
-
-
-class DemoError(RuntimeError):
-    pass
 
 
 @dataclass(frozen=True)
@@ -57,58 +56,6 @@ def demo_span(config: ChannelsConfig, days: int) -> tuple[date, date]:
     return first, first + timedelta(days=days - 1)
 
 
-def local_midnight(day: date, channel: ChannelConfig) -> datetime:
-    return datetime.combine(day, time(0), channel.tz)
-
-
-def load_dags() -> dict:
-    from airflow.dag_processing.dagbag import DagBag
-
-    from omnichannel import paths
-
-    bag = DagBag(dag_folder=str(paths.dags_dir()))
-    if bag.import_errors:
-        raise DemoError(f"DAG import errors: {bag.import_errors}")
-    return bag.dags
-
-
-def run_dag(dag, logical_date: datetime | None, may_fail: bool = False) -> bool:
-    started = clock.monotonic()
-    run = dag.test(logical_date=logical_date)
-    state = str(getattr(run, "state", "unknown"))
-    log.info("%s %s: %s in %.1fs", dag.dag_id, logical_date, state, clock.monotonic() - started)
-    if state.endswith("success"):
-        return True
-    if not may_fail:
-        raise DemoError(
-            f"DAG run {dag.dag_id} ({logical_date}) ended {state}; see the task logs "
-            f"above or `make airflow`"
-        )
-    return False
-
-
-WAREHOUSE_SCHEMAS = (
-    "landing",
-    "raw",
-    "quarantine",
-    "ops",
-    "reference",
-    "staging",
-    "intermediate",
-    "marts",
-    "forecast",
-)
-
-
-def reset_warehouse() -> None:
-    """Drop everything the pipeline wrote (not Airflow's metadata)."""
-    from psycopg import sql
-
-    with warehouse.connect(autocommit=True) as conn:
-        for schema in WAREHOUSE_SCHEMAS:
-            conn.execute(sql.SQL("drop schema if exists {} cascade").format(sql.Identifier(schema)))
-
-
 def run_demo(
     days: int,
     seed: int,
@@ -127,8 +74,8 @@ def run_demo(
     echo(f"warehouse: {warehouse.status()['url']}")
     runtime.apply()
     if reset:
-        echo("reset: dropping " + ", ".join(WAREHOUSE_SCHEMAS))
-        reset_warehouse()
+        echo("reset: dropping " + ", ".join(warehouse.PIPELINE_SCHEMAS))
+        warehouse.reset()
     runtime.migrate_airflow_db()
     runtime.dbt_parse()
     world = world_from_config(
@@ -176,17 +123,6 @@ def read_mart() -> dict[tuple[str, date], tuple[int, Decimal, Decimal]]:
             "from marts.mart_channel_daily_kpis"
         ).fetchall()
     return {(r[0], r[1]): (r[2], r[3], r[4]) for r in rows}
-
-
-def ledger_balances() -> bool:
-    """Every finished batch: rows received = rows published + rows quarantined."""
-    with warehouse.connect() as conn:
-        [(unbalanced,)] = conn.execute(
-            """select count(*) from ops.load_batches
-               where status in ('published', 'held', 'skipped')
-               and rows_received <> rows_published + coalesce(rows_quarantined, 0)"""
-        ).fetchall()
-    return unbalanced == 0
 
 
 def summary(result: DemoResult) -> str:
@@ -243,3 +179,28 @@ def summary(result: DemoResult) -> str:
         "  make airflow    # Airflow UI on http://127.0.0.1:8080 with these DAG runs",
     ]
     return "\n".join(lines)
+
+
+def cmd_demo(
+    days: int = typer.Option(7, help="simulated days"),
+    seed: int = typer.Option(42, help="the world's seed"),
+    reset: bool = typer.Option(
+        False, "--reset", help="drop what the pipeline wrote first (after another seed)"
+    ),
+    faults: bool = typer.Option(
+        False,
+        "--faults",
+        help="switch on the simulator's fault profile (rate limits, 5xx, duplicates, bad rows)",
+    ),
+) -> None:
+    """Run the pipeline through the real Airflow DAGs on simulated days, then check the
+    marts against the simulator's truth."""
+    result = run_demo(days=days, seed=seed, reset=reset, faults=faults)
+    typer.echo(summary(result))
+    # with faults the mart differs by design, but every row must still be accounted for
+    balanced = every_batch_balances()
+    if not balanced or (result.mismatches and not faults):
+        raise typer.Exit(1)
+
+
+COMMANDS = (cmd_demo,)

@@ -31,9 +31,9 @@ def _task_failed(context) -> None:
     channel_id, stream = _channel_stream(ti.dag_id, ti.task_id)
     recorded = None
     if isinstance(exc, BatchHeld):
-        recorded = exc.fingerprint or f"dq:hold:{channel_id}:{stream}"
+        recorded = exc.fingerprint or alerts.fingerprint("dq", "hold", channel_id, stream)
     elif isinstance(exc, ExtractError) and exc.received is not None:
-        recorded = f"dq:unreadable:{channel_id}:{stream}"
+        recorded = alerts.fingerprint("dq", "unreadable", channel_id, stream)
     with warehouse.connect() as conn:
         from omnichannel.load import schema
 
@@ -47,7 +47,7 @@ def _task_failed(context) -> None:
             alerts.Alert(
                 kind="pipeline",
                 severity="critical",
-                fingerprint=f"pipeline:{ti.dag_id}:{ti.task_id}",
+                fingerprint=alerts.fingerprint("pipeline", ti.dag_id, ti.task_id),
                 message=f"task {ti.dag_id}.{ti.task_id} failed: "
                 f"{type(exc).__name__ if exc else 'error'}: {exc}"[:1000],
                 channel_id=channel_id,
@@ -68,7 +68,7 @@ def _task_failed(context) -> None:
 def task_succeeded(context) -> None:
     """on_success_callback: the task that had failed now passes; its alert is resolved."""
     ti = context["ti"]
-    _resolve_quietly(f"pipeline:{ti.dag_id}:{ti.task_id}")
+    _resolve_quietly(alerts.fingerprint("pipeline", ti.dag_id, ti.task_id))
 
 
 def dag_run_failed(context) -> None:
@@ -89,7 +89,7 @@ def dag_run_failed(context) -> None:
                     alerts.Alert(
                         kind="pipeline",
                         severity="critical",
-                        fingerprint=f"pipeline:{dag_run.dag_id}:run",
+                        fingerprint=alerts.fingerprint("pipeline", dag_run.dag_id, "run"),
                         message=f"DAG run {dag_run.dag_id} {dag_run.run_id}: {reason}",
                         channel_id=_channel_stream(dag_run.dag_id, "")[0],
                         dag_id=dag_run.dag_id,
@@ -105,7 +105,7 @@ def dag_run_failed(context) -> None:
 
 def dag_run_succeeded(context) -> None:
     """DAG-level on_success_callback: a later run of the DAG passed."""
-    _resolve_quietly(f"pipeline:{context['dag_run'].dag_id}:run")
+    _resolve_quietly(alerts.fingerprint("pipeline", context["dag_run"].dag_id, "run"))
 
 
 def _resolve_quietly(fingerprint: str) -> None:
@@ -149,7 +149,7 @@ def check_freshness(config, now: datetime | None = None) -> list[str]:
                 hours = channel.quality_rules(stream).freshness_hours
                 if not hours:
                     continue
-                fingerprint = f"freshness:{channel.channel_id}:{stream}"
+                fingerprint = alerts.fingerprint("freshness", channel.channel_id, stream)
                 last = latest.get((channel.channel_id, stream))
                 age = (now - last).total_seconds() / 3600 if last else None
                 if age is not None and age <= hours:
@@ -190,7 +190,7 @@ def check_stockouts() -> int:
         ).fetchall()
         current = set()
         for location, sku, on_hand, day, lead, order in at_risk:
-            fingerprint = f"stockout:{location}:{sku}"
+            fingerprint = alerts.fingerprint("stockout", location, sku)
             current.add(fingerprint)
             alerts.raise_alert(
                 conn,
@@ -210,8 +210,8 @@ def check_stockouts() -> int:
                 ),
             )
         for (fingerprint,) in conn.execute(
-            "select fingerprint from ops.alerts where status <> 'resolved'"
-            " and fingerprint like 'stockout:%%'"
+            "select fingerprint from ops.alerts where status <> 'resolved' and fingerprint like %s",
+            (alerts.fingerprint("stockout", "") + "%",),
         ).fetchall():
             if fingerprint not in current:
                 alerts.resolve(conn, fingerprint)
@@ -257,7 +257,7 @@ def check_gmv_band() -> list[str]:
                 for w in range(1, BAND_WEEKS + 1)
                 if (d := latest - timedelta(weeks=w)) in days
             ]
-            fingerprint = f"gmv_band:{channel}"
+            fingerprint = alerts.fingerprint("gmv_band", channel)
             if len(same_weekday) < BAND_MIN_DAYS:
                 continue
             median = statistics.median(same_weekday)

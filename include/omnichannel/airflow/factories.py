@@ -1,4 +1,5 @@
-"""Airflow wiring: DAG factories called by the thin files in dags/.
+"""DAG factories called by the thin files in dags/: one extract DAG per channel instance,
+the transform, forecast and monitor DAGs. They share one set of defaults (`_dag`).
 
 Nothing here touches the network or the warehouse at import or DAG-parse time; tasks call
 the library (omnichannel.pipeline) at run time.
@@ -21,57 +22,41 @@ from airflow.sdk import (
     TaskGroup,
     task,
 )
-from airflow.sdk.exceptions import AirflowFailException, AirflowNotFoundException
+from airflow.sdk.exceptions import AirflowFailException
 
-from omnichannel import paths
-from omnichannel.channels.base import Credentials
+from omnichannel.airflow.dbt import dbt_task_group
+from omnichannel.airflow.hook import credentials_for
+from omnichannel.airflow.notifiers import RUN_CALLBACKS, TASK_CALLBACKS
 from omnichannel.config import ChannelConfig, ChannelsConfig
-from omnichannel.kinds import extracted_streams
+from omnichannel.kinds import KINDS, extracted_streams
 from omnichannel.runtime import pool_name
 
 log = logging.getLogger(__name__)
 
-
-def _on_failure(context) -> None:
-    from omnichannel.alert_sources import task_failed
-
-    task_failed(context)
-
-
-def _on_success(context) -> None:
-    from omnichannel.alert_sources import task_succeeded
-
-    task_succeeded(context)
-
-
 DEFAULT_ARGS = {
     "owner": "data-platform",
-    # a task that fails for good opens (or counts on) an alert; passing again resolves it
-    "on_failure_callback": _on_failure,
-    "on_success_callback": _on_success,
+    **TASK_CALLBACKS,
     "retries": 2,
     "retry_delay": timedelta(seconds=30),
     "retry_exponential_backoff": True,
     "max_retry_delay": timedelta(minutes=10),
 }
+EPOCH = pendulum.datetime(2026, 1, 1, tz="UTC")
 
 
-def _on_dag_failure(context) -> None:
-    from omnichannel.alert_sources import dag_run_failed
-
-    dag_run_failed(context)
-
-
-def _on_dag_success(context) -> None:
-    from omnichannel.alert_sources import dag_run_succeeded
-
-    dag_run_succeeded(context)
-
-
-# a run that fails with no failed task to say why (a timeout) is an alert of its own
-RUN_CALLBACKS = {"on_failure_callback": _on_dag_failure, "on_success_callback": _on_dag_success}
-DBT_PROFILE = "omnichannel"
-DBT_TARGET = "warehouse"
+def _dag(dag_id: str, *, retries: int | None = None, **arguments) -> DAG:
+    """A DAG with the defaults every DAG of ours shares: no catch-up on its own, one run
+    at a time, alerts on failure, retries with backoff."""
+    defaults = {**DEFAULT_ARGS, **({"retries": retries} if retries is not None else {})}
+    return DAG(
+        dag_id=dag_id,
+        start_date=arguments.pop("start_date", EPOCH),
+        catchup=False,
+        max_active_runs=1,
+        **RUN_CALLBACKS,
+        default_args=defaults,
+        **arguments,
+    )
 
 
 def raw_asset(kind: str, stream: str) -> Asset:
@@ -80,41 +65,18 @@ def raw_asset(kind: str, stream: str) -> Asset:
     return Asset(name=f"raw.{table}", uri=f"omni://warehouse/raw/{table}", group="raw")
 
 
-def credentials_for(channel: ChannelConfig) -> Credentials:
-    """Base URL and secret from the channel's Airflow connection, else the configured URL."""
-    from airflow.sdk import BaseHook
-
-    try:
-        conn = BaseHook.get_connection(channel.connection_id)
-    except AirflowNotFoundException:
-        log.warning(
-            "no Airflow connection %r; using base_url %s without a secret",
-            channel.connection_id,
-            channel.base_url,
-        )
-        return Credentials(channel.base_url)
-    host = conn.host or channel.base_url
-    if "://" not in host:
-        port = f":{conn.port}" if conn.port else ""
-        host = f"{conn.schema or 'https'}://{host}{port}"
-    return Credentials(host, conn.password or "", conn.login or "", conn.extra_dejson or {})
-
-
 def build_extract_dag(channel: ChannelConfig) -> DAG:
     """One DAG per channel instance. A run makes one batch per stream and interval: its
     data interval, or one per local day when triggered with from_date/to_date to catch up
     (the stream tasks are mapped over the intervals)."""
     start = pendulum.instance(datetime.combine(channel.start_date, time(0)), tz=channel.timezone)
-    with DAG(
-        dag_id=f"extract_{channel.channel_id}",
-        description=f"Extract {', '.join(extracted_streams(channel))} from {channel.kind} "
-        f"instance {channel.channel_id} into raw, gated by Great Expectations",
+    with _dag(
+        f"extract_{channel.channel_id}",
+        description=f"Extract {', '.join(extracted_streams(channel))} from "
+        f"{KINDS[channel.kind].title} instance {channel.channel_id} into raw, gated by "
+        "Great Expectations",
         schedule=CronDataIntervalTimetable(channel.schedule, timezone=channel.timezone),
         start_date=start,
-        catchup=False,
-        max_active_runs=1,
-        **RUN_CALLBACKS,
-        default_args=DEFAULT_ARGS,
         params={
             "from_date": Param(
                 None,
@@ -201,8 +163,9 @@ def build_transform_dag(config: ChannelsConfig) -> DAG:
         timetable=CronTriggerTimetable(FULL_TEST_CRON, timezone="UTC"),
         assets=AssetAny(*(raw_asset(kind, stream) for kind, stream in assets)),
     )
-    with DAG(
-        dag_id="transform_dbt",
+    with _dag(
+        "transform_dbt",
+        retries=1,
         description="dbt staging → marts, run when raw tables are published",
         schedule=schedule,
         params={
@@ -213,11 +176,6 @@ def build_transform_dag(config: ChannelsConfig) -> DAG:
                 "the last run (scheduled weekly runs always do)",
             )
         },
-        start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
-        catchup=False,
-        max_active_runs=1,
-        **RUN_CALLBACKS,
-        default_args={**DEFAULT_ARGS, "retries": 1},
         tags=["transform", "dbt"],
     ) as dag:
 
@@ -237,7 +195,7 @@ def build_transform_dag(config: ChannelsConfig) -> DAG:
             loaded = load_reference(reference_dir(config))
             return {"products": loaded.products, "fx_rates": loaded.fx_rates}
 
-        dbt = _dbt_task_group("dbt", exclude=["tag:forecast"])
+        dbt = dbt_task_group("dbt", exclude=["tag:forecast"])
 
         @task(task_id="marts_published", outlets=[MARTS_ASSET])
         def marts_published() -> None:
@@ -249,15 +207,11 @@ def build_transform_dag(config: ChannelsConfig) -> DAG:
 
 def build_forecast_dag() -> DAG:
     """Forecast demand when the marts are rebuilt, then the forecast marts."""
-    with DAG(
-        dag_id="forecast_demand",
+    with _dag(
+        "forecast_demand",
+        retries=1,
         description="demand forecasts, backtest and replenishment plan, after the marts",
         schedule=MARTS_ASSET,
-        start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
-        catchup=False,
-        max_active_runs=1,
-        **RUN_CALLBACKS,
-        default_args={**DEFAULT_ARGS, "retries": 1},
         tags=["forecast", "dbt"],
     ) as dag:
 
@@ -273,18 +227,18 @@ def build_forecast_dag() -> DAG:
         @task(task_id="stockout_alerts")
         def stockout_alerts() -> int:
             """Business alerts: SKUs projected to run out within their lead time."""
-            from omnichannel.alert_sources import check_stockouts
+            from omnichannel.alerts.sources import check_stockouts
 
             return check_stockouts()
 
         @task(task_id="gmv_band_alerts")
         def gmv_band_alerts() -> list[str]:
             """Business alerts: a channel's daily GMV outside its seasonal band."""
-            from omnichannel.alert_sources import check_gmv_band
+            from omnichannel.alerts.sources import check_gmv_band
 
             return check_gmv_band()
 
-        dbt = _dbt_task_group("dbt", select=["tag:forecast"])
+        dbt = dbt_task_group("dbt", select=["tag:forecast"])
         forecast() >> dbt >> stockout_alerts()
         dbt >> gmv_band_alerts()
     return dag
@@ -292,22 +246,17 @@ def build_forecast_dag() -> DAG:
 
 def build_monitor_dag(config: ChannelsConfig) -> DAG:
     """Hourly: stream freshness against each stream's freshness_hours; daily digest."""
-    with DAG(
-        dag_id="monitor_alerts",
+    with _dag(
+        "monitor_alerts",
         description="freshness SLAs per channel × stream, alert delivery and the daily digest",
         schedule="@hourly",
-        start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
-        catchup=False,
-        max_active_runs=1,
-        **RUN_CALLBACKS,
-        default_args=DEFAULT_ARGS,
         tags=["alerts", "monitoring"],
     ) as dag:
 
         @task(task_id="check_freshness")
         def check_freshness() -> list[str]:
             """Stale streams open a freshness alert; fresh ones resolve theirs."""
-            from omnichannel.alert_sources import check_freshness
+            from omnichannel.alerts.sources import check_freshness
 
             return check_freshness(config)
 
@@ -338,67 +287,3 @@ def build_monitor_dag(config: ChannelsConfig) -> DAG:
 
         sweep_stale_batches() >> check_freshness() >> deliver_pending() >> daily_digest()
     return dag
-
-
-# Every dbt invocation of a DAG run (cosmos runs one per model, with the run's id in
-# AIRFLOW_CTX_DAG_RUN_ID) shares the run's test window: the first notes it before any model
-# is rebuilt (dbt macro remember_test_window). Weekly (cron) runs and runs triggered with
-# test_all_rows test every row. Environment, not dbt vars: vars that change with every
-# run would cost each task a full parse of the project.
-DBT_RUN_ENV = {
-    "OMNI_DBT_TEST_ALL_ROWS": (
-        "{{ params.get('test_all_rows', False) or dag_run.run_type == 'scheduled' }}"
-    ),
-}
-
-
-def _dbt_task_group(group_id: str, select=None, exclude=None):
-    from cosmos import (
-        DbtTaskGroup,
-        ExecutionConfig,
-        ExecutionMode,
-        InvocationMode,
-        LoadMode,
-        ProfileConfig,
-        ProjectConfig,
-        RenderConfig,
-        TestBehavior,
-    )
-
-    project = paths.dbt_project_dir()
-    manifest = paths.dbt_target_dir() / "manifest.json"
-    if not manifest.exists():
-        raise FileNotFoundError(f"{manifest} is missing: run `omni dbt-parse` (make does it)")
-    return DbtTaskGroup(
-        group_id=group_id,
-        project_config=ProjectConfig(
-            project, manifest_path=manifest, install_dbt_deps=False, partial_parse=True
-        ),
-        profile_config=ProfileConfig(
-            profile_name=DBT_PROFILE,
-            target_name=DBT_TARGET,
-            profiles_yml_filepath=project / "profiles.yml",
-        ),
-        execution_config=ExecutionConfig(
-            execution_mode=ExecutionMode.LOCAL,
-            invocation_mode=InvocationMode.DBT_RUNNER,
-            dbt_executable_path=_dbt_executable(),
-        ),
-        # BUILD: one `dbt build` per model, so a failing test fails that model's task
-        # and no model downstream of it is published. Tests spanning several models
-        # (reconciliations) get a task of their own after all their parents.
-        render_config=RenderConfig(
-            load_method=LoadMode.DBT_MANIFEST,
-            test_behavior=TestBehavior.BUILD,
-            should_detach_multiple_parents_tests=True,
-            select=select or [],
-            exclude=exclude or [],
-        ),
-        operator_args={"install_deps": False, "env": DBT_RUN_ENV},
-    )
-
-
-def _dbt_executable() -> str:
-    from omnichannel.runtime import venv_bin
-
-    return venv_bin("dbt")
