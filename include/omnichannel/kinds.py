@@ -55,6 +55,8 @@ class Kind:
     connector: str  # module under omnichannel.channels: STREAMS, make_client, (parse)
     offers: tuple[str, ...]  # streams the source carries; a channel entry may list these
     role: Literal["sales", "traffic"]  # traffic kinds measure another channel's visitors
+    # how reports group channels (dim_channels.channel_type)
+    channel_type: Literal["web_store", "marketplace", "physical_store", "web_analytics"]
     options: type[Options] = Options
     page_limit: int | None = None  # the API's maximum page size
     # "api": read over HTTP from base_url (an Airflow connection holds the secret);
@@ -90,6 +92,7 @@ KINDS: dict[str, Kind] = {
             "shopify",
             offers=("orders", "products", "inventory"),
             role="sales",
+            channel_type="web_store",
             page_limit=250,
         ),
         Kind(
@@ -98,6 +101,7 @@ KINDS: dict[str, Kind] = {
             "amazon_sp",
             offers=("orders", "order_items", "refunds", "inventory", "sales_traffic"),
             role="sales",
+            channel_type="marketplace",
             options=MarketplaceOptions,
             page_limit=100,
         ),
@@ -107,6 +111,7 @@ KINDS: dict[str, Kind] = {
             "woocommerce",
             offers=("orders", "refunds", "products"),
             role="sales",
+            channel_type="web_store",
             page_limit=100,
         ),
         Kind(
@@ -115,6 +120,7 @@ KINDS: dict[str, Kind] = {
             "pos_files",
             offers=("sales", "stock", "footfall"),
             role="sales",
+            channel_type="physical_store",
             options=FileDropOptions,
             source="files",
         ),
@@ -124,6 +130,7 @@ KINDS: dict[str, Kind] = {
             "ga4",
             offers=("traffic",),
             role="traffic",
+            channel_type="web_analytics",
             options=PropertyOptions,
             page_limit=250_000,
         ),

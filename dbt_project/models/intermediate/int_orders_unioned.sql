@@ -256,7 +256,7 @@ stores_utc as (
         stores.refunds,
         stores.published_at
     from stores
-    inner join {{ source('ops', 'channels') }} as channels
+    inner join {{ ref('stg_ops__channels') }} as channels
         on stores.channel_id = channels.channel_id
 )
 

@@ -6,7 +6,7 @@ with channels as (
     select
         channel_id,
         kind
-    from {{ source('ops', 'channels') }}
+    from {{ ref('stg_ops__channels') }}
 ),
 
 master as (

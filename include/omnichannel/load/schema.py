@@ -6,6 +6,7 @@ import psycopg
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
+from omnichannel.kinds import KINDS
 from omnichannel.streams import StreamSpec
 
 BASE_DDL = """
@@ -23,6 +24,15 @@ create table if not exists ops.channels (
 );
 -- kind-specific options (dbt reads ga4's traffic_of: the channel a property measures)
 alter table ops.channels add column if not exists options jsonb not null default '{}';
+-- what the kinds registry says of the kind (dim_channels reads them)
+alter table ops.channels add column if not exists role text;
+alter table ops.channels add column if not exists channel_type text;
+-- where a dbt run's tests start (dbt macro remember_test_window notes it per run)
+create table if not exists ops.dbt_test_windows (
+    window_key  text primary key,
+    since       timestamptz,
+    noted_at    timestamptz not null default now()
+);
 
 create schema if not exists reference;
 create table if not exists reference.products (
@@ -372,14 +382,28 @@ def sync_channels(conn: psycopg.Connection, channels) -> None:
     """Mirror the configured channel instances into ops.channels (dbt reads time zones here)."""
     with conn.transaction(), conn.cursor() as cur:
         cur.executemany(
-            """insert into ops.channels (channel_id, kind, timezone, currency, options)
-               values (%s, %s, %s, %s, %s)
+            """insert into ops.channels (channel_id, kind, timezone, currency, options, role,
+                                        channel_type)
+               values (%s, %s, %s, %s, %s, %s, %s)
                on conflict (channel_id) do update set kind = excluded.kind,
                  timezone = excluded.timezone, currency = excluded.currency,
-                 options = excluded.options, synced_at = now()
+                 options = excluded.options, role = excluded.role,
+                 channel_type = excluded.channel_type, synced_at = now()
                where (ops.channels.kind, ops.channels.timezone, ops.channels.currency,
-                      ops.channels.options)
+                      ops.channels.options, ops.channels.role, ops.channels.channel_type)
                      is distinct from (excluded.kind, excluded.timezone, excluded.currency,
-                                       excluded.options)""",
-            [(c.channel_id, c.kind, c.timezone, c.currency, Jsonb(c.options)) for c in channels],
+                                       excluded.options, excluded.role, excluded.channel_type)""",
+            [
+                (
+                    c.channel_id,
+                    c.kind,
+                    c.timezone,
+                    c.currency,
+                    Jsonb(c.options),
+                    kind.role,
+                    kind.channel_type,
+                )  # fmt: skip
+                for c in channels
+                for kind in (KINDS[c.kind],)
+            ],
         )

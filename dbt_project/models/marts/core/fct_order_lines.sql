@@ -75,7 +75,7 @@ select
     )::numeric(18, 2) as margin_reporting,
     lines.published_at
 from lines
-inner join {{ source('ops', 'channels') }} as channels on lines.channel_id = channels.channel_id
+inner join {{ ref('stg_ops__channels') }} as channels on lines.channel_id = channels.channel_id
 left join locations on lines.channel_id = locations.channel_id
 left join rates on lines.currency = rates.currency and lines.order_date = rates.rate_date
 left join costs on lines.sku = costs.sku

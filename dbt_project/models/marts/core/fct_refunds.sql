@@ -12,7 +12,7 @@ select
         as refunded_merchandise_reporting,
     '{{ var("reporting_currency") }}'::text as reporting_currency
 from {{ ref('int_refunds_unioned') }} as refunds
-inner join {{ source('ops', 'channels') }} as channels
+inner join {{ ref('stg_ops__channels') }} as channels
     on refunds.channel_id = channels.channel_id
 left join {{ ref('fct_orders') }} as orders
     on refunds.channel_id = orders.channel_id and refunds.order_id = orders.order_id

@@ -4,7 +4,7 @@ with latest_run as (
     select
         run_id,
         as_of_date
-    from {{ source('forecast', 'runs') }}
+    from {{ ref('stg_forecast__runs') }}
     where status = 'succeeded'
     order by finished_at desc
     limit 1
@@ -26,5 +26,5 @@ select
     forecasts.lower_95,
     forecasts.upper_95,
     forecasts.error_sigma
-from {{ source('forecast', 'demand_forecasts') }} as forecasts
+from {{ ref('stg_forecast__demand_forecasts') }} as forecasts
 inner join latest_run on forecasts.run_id = latest_run.run_id

@@ -2,7 +2,7 @@
 -- chosen model and the seasonal-naive baseline flagged, with the baseline's WAPE beside
 -- every row so that the improvement reads off one row.
 with scores as (
-    select * from {{ source('forecast', 'backtest_scores') }}
+    select * from {{ ref('stg_forecast__backtest_scores') }}
     where run_id = (select max(run_id) from {{ ref('mart_demand_forecast') }})  -- noqa: RF02
 ),
 

@@ -7,8 +7,8 @@ with traffic as (
 properties as (
     select
         channel_id,
-        options ->> 'traffic_of' as traffic_of
-    from {{ source('ops', 'channels') }}
+        traffic_of
+    from {{ ref('stg_ops__channels') }}
     where kind = 'ga4'
 )
 

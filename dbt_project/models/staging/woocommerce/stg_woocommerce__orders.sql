@@ -6,7 +6,7 @@ channels as (
     select
         channel_id,
         timezone
-    from {{ source('ops', 'channels') }}
+    from {{ ref('stg_ops__channels') }}
 ),
 
 shaped as (
