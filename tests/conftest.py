@@ -14,41 +14,24 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from datetime import date, datetime, time, timedelta
 
 import psycopg
 import pytest
 from psycopg import sql
 
-from tests.receivers import receivers, routed  # noqa: F401 - alert receivers fixtures
+from tests.helpers.dbt import reference_path
+from tests.helpers.receivers import receivers, routed  # noqa: F401 - alert receivers fixtures
+from tests.helpers.warehouse import reset_warehouse
+from tests.helpers.workers import TEST_AIRFLOW_DATABASE, TEST_DATABASE, worker_suffix
 
-TEST_DATABASE = "omni_test"
-TEST_AIRFLOW_DATABASE = "airflow_test"
-AIRFLOW_GROUP = ("tests/dags/", "tests/browser/")  # one worker: they share the demo's folders
+# one worker: they share the demo's landing folders and Airflow home
+AIRFLOW_GROUP = ("tests/integration/airflow/", "tests/integration/alerts/test_page_in_a_browser.py")
 
 
 SERIAL_ONLY = (
     "restarts the PostgreSQL server other workers use: `make test` runs it after them, "
     "alone (pytest -p no:xdist -m restarts_server)"
 )
-
-
-def worker_suffix() -> str:
-    """`_gw0`, `_gw1`, ... in a pytest-xdist worker, empty in a single process."""
-    worker = os.environ.get("PYTEST_XDIST_WORKER")
-    return f"_{worker}" if worker else ""
-
-
-def airflow_test_database() -> str:
-    """The Airflow metadata database of this test process."""
-    return TEST_AIRFLOW_DATABASE + worker_suffix()
-
-
-def dbt_target() -> str:
-    """The dbt target folder of this test process (manifest, partial parse, run results)."""
-    from omnichannel import paths
-
-    return str(paths.local_dir() / f"dbt-test-target{worker_suffix()}")
 
 
 @pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
@@ -136,36 +119,6 @@ def simulator(world):
 
     with Simulator(world, reference=reference_path()) as sim:
         yield sim
-
-
-def reference_path():
-    from pathlib import Path
-
-    return Path(os.environ["OMNI_REFERENCE_PATH"])
-
-
-def load_world_reference(world) -> None:
-    """The brand's reference files of `world` (product master, FX rates to its last day),
-    written and loaded as the transform DAG's load_reference task does."""
-    from omnichannel.reference import load_reference
-    from omnisim.files import reference
-
-    reference.drop(world, reference_path(), datetime.combine(world.dates[-1], time(12)))
-    load_reference(reference_path())
-
-
-def local_day_interval(day: date, timezone):
-    from omnichannel.pipeline import Interval
-
-    start = datetime.combine(day, time(0), timezone)
-    return Interval(start, datetime.combine(day + timedelta(days=1), time(0), timezone))
-
-
-def reset_warehouse() -> None:
-    """Drop the library tables and marts of the test database."""
-    from omnichannel import warehouse
-
-    warehouse.reset()
 
 
 @pytest.fixture

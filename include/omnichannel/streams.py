@@ -8,7 +8,12 @@ holds typed columns, cast at publish time.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cache, cached_property
+from pathlib import Path
+
+import yaml
+
+STREAMS_DIR = Path(__file__).parent / "channels" / "streams"
 
 
 @dataclass(frozen=True)
@@ -60,6 +65,39 @@ class StreamSpec:
 
     def column(self, name: str) -> Column:
         return next(c for c in self.columns if c.name == name)
+
+
+@cache
+def load_streams(kind: str) -> dict[str, StreamSpec]:
+    """The streams a connector extracts, as declared in channels/streams/<kind>.yml: the
+    key and cursor once per stream, the columns with their raw types and descriptions."""
+    path = STREAMS_DIR / f"{kind}.yml"
+    specs = {}
+    for stream, entry in (yaml.safe_load(path.read_text()) or {}).items():
+        where = f"{path}: {stream}"
+        try:
+            columns = tuple(
+                Column(**{"sql_type" if k == "type" else k: v for k, v in column.items()})
+                for column in entry.pop("columns")
+            )
+            spec = StreamSpec(
+                channel_kind=kind,
+                stream=stream,
+                columns=columns,
+                key=tuple(entry.pop("key")),
+                cursor=entry.pop("cursor"),
+                complete_for=tuple(entry.pop("complete_for", ())),
+                **entry,
+            )
+        except (KeyError, TypeError) as exc:
+            raise ValueError(f"{where}: {exc}") from None
+        unknown = [
+            c for c in (*spec.key, spec.cursor, *spec.complete_for) if c not in spec.column_names
+        ]
+        if unknown:
+            raise ValueError(f"{where}: key, cursor or complete_for name no column: {unknown}")
+        specs[stream] = spec
+    return specs
 
 
 @dataclass(frozen=True)

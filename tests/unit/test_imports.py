@@ -117,3 +117,14 @@ def test_the_graph_sees_imports_inside_functions():
     # the CLI imports the simulator only inside its commands: the test must see those
     assert any(m.startswith("omnisim") for m in edges["omnichannel.cli.simulate"])
     assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+def test_no_test_module_imports_another():
+    tests = INCLUDE.parent / "tests"
+    offenders = {}
+    for path in tests.rglob("*.py"):
+        for node in _runtime_nodes(ast.parse(path.read_text())):
+            module = node.module or "" if isinstance(node, ast.ImportFrom) else ""
+            if module.startswith("tests.") and not module.startswith("tests.helpers"):
+                offenders.setdefault(str(path.relative_to(tests)), []).append(module)
+    assert offenders == {}

@@ -95,6 +95,21 @@ class HttpSource:
             self._plain = httpx.Client(timeout=self.timeout)
         return self._plain
 
+    def wait_throttled(self, stream: str, page, wait: float, waited: float, reason: str) -> float:
+        """Wait out throttling the channel asked for; fail the page once a batch has waited
+        more than `max_throttle_wait` in all. Returns the time waited so far."""
+        wait = max(0.05, wait)
+        waited += wait
+        if waited > self.max_throttle_wait:
+            raise ExtractError(
+                self.channel_id,
+                stream,
+                page,
+                f"throttled for over {self.max_throttle_wait:.0f}s: {reason}",
+            )
+        time.sleep(min(wait, self.max_backoff))
+        return waited
+
     def request(self, stream: str, page: int | None, method: str, url: str, plain=False, **kwargs):
         """The response of a request, after retries on transport errors, 429 and 5xx.
 
@@ -125,16 +140,8 @@ class HttpSource:
                 wait = retry_after(response)
                 if response.status_code == 429:
                     wait = wait if wait is not None else self.throttle_wait(response)
-                    wait = max(0.05, wait if wait is not None else 1.0)
-                    throttled_for += wait
-                    if throttled_for > self.max_throttle_wait:
-                        raise ExtractError(
-                            self.channel_id,
-                            stream,
-                            page,
-                            f"throttled for over {self.max_throttle_wait:.0f}s: {reason}",
-                        )
-                    time.sleep(min(wait, self.max_backoff))
+                    wait = wait if wait is not None else 1.0
+                    throttled_for = self.wait_throttled(stream, page, wait, throttled_for, reason)
                     continue
             failures += 1
             if failures >= self.max_attempts:
@@ -175,6 +182,11 @@ def loads(content: bytes | str, **options):
         return json.loads(content, parse_constant=_refuse_constant, **options)
     except RecursionError as exc:
         raise ValueError("nested too deeply to parse") from exc
+
+
+def pick(node: dict, fields: dict[str, str]) -> dict[str, str | None]:
+    """Columns from a node's fields, as landing text: {column: field name}."""
+    return {column: text(node.get(field)) for column, field in fields.items()}
 
 
 def text(value) -> str | None:

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 from omnichannel.channels.base import Credentials, HttpSource, iso_z
-from omnichannel.streams import Column, ExtractError, Page, StreamSpec
+from omnichannel.streams import ExtractError, Page, load_streams
 
 METRICS = ("sessions", "totalUsers", "addToCarts", "ecommercePurchases", "purchaseRevenue")
 COLUMNS = {
@@ -23,31 +23,9 @@ COLUMNS = {
     "ecommercePurchases": "purchases",
     "purchaseRevenue": "purchase_revenue",
 }
-TRAFFIC = StreamSpec(
-    channel_kind="ga4",
-    stream="traffic",
-    key=("report_date", "channel_group"),
-    cursor="as_of",
-    columns=(
-        Column(
-            "as_of",
-            "timestamptz",
-            "End of the interval the report was read for; the "
-            "cursor (a later read of the same day replaces an earlier one)",
-            False,
-        ),
-        Column("report_date", "date", "Property day (the property's time zone)", False),
-        Column("channel_group", "text", "sessionDefaultChannelGroup", False),
-        Column("sessions", "integer", "Sessions", False),
-        Column("total_users", "integer", "Users (not additive across rows)"),
-        Column("add_to_carts", "integer", "add_to_cart events"),
-        Column("purchases", "integer", "Purchase events (orders placed, cancelled or not)"),
-        Column("purchase_revenue", "numeric(18,2)", "Purchase value incl. tax and shipping"),
-        Column("currency", "text", "Property currency (metadata.currencyCode)"),
-        Column("time_zone", "text", "Property time zone (metadata.timeZone)"),
-    ),
-)
-STREAMS = {"traffic": TRAFFIC}
+# columns, key and cursor of each stream: channels/streams/ga4.yml
+STREAMS = load_streams("ga4")
+TRAFFIC = STREAMS["traffic"]
 
 
 class Ga4Client(HttpSource):

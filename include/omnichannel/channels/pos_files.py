@@ -31,9 +31,18 @@ from pathlib import Path
 
 from omnichannel import paths
 from omnichannel.channels.base import Credentials
-from omnichannel.streams import Column, ExtractError, Page, StreamSpec, Unreadable, excerpt
+from omnichannel.streams import (
+    ExtractError,
+    Page,
+    StreamSpec,
+    Unreadable,
+    excerpt,
+    load_streams,
+)
 
-MONEY = "numeric(18,2)"
+# columns, key and cursor of each stream: channels/streams/pos_files.yml
+STREAMS = load_streams("pos_files")
+SALES, STOCK, FOOTFALL = (STREAMS[s] for s in ("sales", "stock", "footfall"))
 # per-file and per-line limits are options (omnichannel.kinds.FileDropOptions: a day's
 # export of a busy store is a few MB; a runaway file must not fill memory)
 KEEP_BYTES = 5 * 2**20  # an unreadable file up to this size is kept whole in quarantine
@@ -42,77 +51,7 @@ FILE = re.compile(
     r"^(?P<kind>sales|stock|footfall)_(?P<store>[A-Za-z0-9]+)_(?P<day>\d{8})"
     r"(?P<resent>_resent)?\.csv$"
 )
-SOURCE = Column("source_file", "text", "The export file the row came from")
-LINE = Column("source_line", "integer", "Line of the export file the row was read from")
-SALES = StreamSpec(
-    channel_kind="pos_files",
-    stream="sales",
-    key=("store_id", "receipt_no", "line_no"),
-    cursor="business_date",
-    columns=(
-        Column("receipt_no", "text", "Receipt number, unique per store (R… for returns)", False),
-        Column("store_id", "text", "The store", False),
-        Column("business_date", "date", "The store's local business day", False),
-        Column("sold_at", "timestamp", "Local time of the sale (store's zone)", False),
-        Column("line_no", "integer", "Line on the receipt", False),
-        Column("pos_code", "text", "EAN-13 barcode of the item", False),
-        Column("description", "text", "Item name on the till"),
-        Column("quantity", "integer", "Units; negative on a return", False),
-        Column("unit_price", MONEY, "Price per unit, VAT included", False),
-        Column("discount", MONEY, "Discount on the line, VAT included", False),
-        Column("line_total", MONEY, "quantity × unit_price − discount, VAT included", False),
-        Column("vat_rate", "numeric(6,4)", "VAT rate, e.g. 0.20"),
-        Column("vat_amount", MONEY, "VAT inside line_total"),
-        Column("currency", "text", "ISO 4217", False),
-        Column("loyalty_email", "text", "Member's e-mail as typed at the till"),
-        Column("return_of", "text", "For a return: receipt number of the sale"),
-        SOURCE,
-        LINE,
-    ),
-    later_page_replaces=True,
-    complete_for=("store_id", "business_date"),  # a file holds every line of its store's day
-)
-STOCK = StreamSpec(
-    channel_kind="pos_files",
-    stream="stock",
-    key=("store_id", "pos_code", "count_date"),
-    cursor="count_date",
-    columns=(
-        Column("store_id", "text", "The store", False),
-        Column("count_date", "date", "Business day the count closes", False),
-        Column("pos_code", "text", "EAN-13 barcode of the item", False),
-        Column("on_hand", "integer", "Units counted after closing", False),
-        SOURCE,
-        LINE,
-    ),
-    later_page_replaces=True,
-    complete_for=("store_id", "count_date"),
-)
-FOOTFALL = StreamSpec(
-    channel_kind="pos_files",
-    stream="footfall",
-    key=("store_id", "business_date", "hour", "fold"),
-    cursor="business_date",
-    columns=(
-        Column("store_id", "text", "The store", False),
-        Column("business_date", "date", "The store's local business day", False),
-        Column("hour", "integer", "Local hour 0-23", False),
-        Column(
-            "fold",
-            "integer",
-            "1 for the second occurrence of a local hour on the day clocks go back, else 0",
-            False,
-            default="0",
-        ),
-        Column("visitors", "integer", "Door counter visitors in that hour", False),
-        SOURCE,
-        LINE,
-    ),
-    later_page_replaces=True,
-    complete_for=("store_id", "business_date"),
-)
-DERIVED = (SOURCE.name, LINE.name, "fold")  # set by the reader, not columns of the file
-STREAMS = {s.stream: s for s in (SALES, STOCK, FOOTFALL)}
+DERIVED = ("source_file", "source_line", "fold")  # set by the reader, not columns of the file
 
 
 class FileUnreadable(ValueError):

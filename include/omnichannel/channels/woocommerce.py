@@ -16,76 +16,12 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from omnichannel.channels.base import Credentials, HttpSource, text
-from omnichannel.streams import Column, ExtractError, Page, StreamSpec
+from omnichannel.channels.base import Credentials, HttpSource, pick, text
+from omnichannel.streams import ExtractError, Page, load_streams
 
-TS = "timestamp"  # WooCommerce's *_gmt fields carry no offset: UTC by definition
-MONEY = "numeric(18,2)"
-ORDERS = StreamSpec(
-    channel_kind="woocommerce",
-    stream="orders",
-    key=("order_id",),
-    cursor="date_modified_gmt",
-    columns=(
-        Column("order_id", "bigint", "WooCommerce order id", False),
-        Column("order_number", "text", "Order number shown to the buyer"),
-        Column("status", "text", "pending, processing, on-hold, completed, cancelled, …", False),
-        Column("currency", "text", "Order currency (ISO 4217)", False),
-        Column("date_created_gmt", TS, "When the order was placed (UTC)", False),
-        Column("date_modified_gmt", TS, "Last change (UTC); the cursor", False),
-        Column("date_completed_gmt", TS, "When the order was completed (UTC)"),
-        Column("prices_include_tax", "boolean", "Whether prices include tax (VAT)"),
-        Column("discount_total", MONEY, "Discounts without tax"),
-        Column("discount_tax", MONEY, "Tax on the discounts"),
-        Column("shipping_total", MONEY, "Shipping without tax"),
-        Column("total_tax", MONEY, "All tax"),
-        Column("total", MONEY, "Order total incl. tax and shipping", False),
-        Column("customer_id", "bigint", "Customer id (0 for guests)"),
-        Column("billing_email", "text", "Billing e-mail as typed (normalise to match)"),
-        Column("line_items_count", "integer", "Number of line items", False),
-        Column("refunds_total", MONEY, "Sum of refunds (positive), incl. tax"),
-    ),
-)
-REFUNDS = StreamSpec(
-    channel_kind="woocommerce",
-    stream="refunds",
-    key=("refund_id", "refund_line_id"),
-    cursor="order_modified_gmt",
-    complete_for=("order_id",),  # an order's refunds are read whole with the order
-    columns=(
-        Column("refund_id", "bigint", "Refund id", False),
-        Column("refund_line_id", "bigint", "Refund line item id", False),
-        Column("order_id", "bigint", "The refunded order", False),
-        Column("order_modified_gmt", TS, "date_modified_gmt of the order; the cursor", False),
-        Column("date_created_gmt", TS, "When the refund was made (UTC)", False),
-        Column("sku", "text", "SKU of the refunded product"),
-        Column("product_id", "bigint", "Refunded product id"),
-        Column("quantity", "integer", "Units refunded (negative, as sent)"),
-        Column("subtotal", MONEY, "Merchandise refunded without tax (negative)"),
-        Column("total_tax", MONEY, "Tax refunded (negative)"),
-        Column("amount", MONEY, "Whole refund amount returned to the buyer (positive)"),
-    ),
-)
-PRODUCTS = StreamSpec(
-    channel_kind="woocommerce",
-    stream="products",
-    key=("product_id",),
-    cursor="date_modified_gmt",
-    full_first_sync=True,
-    columns=(
-        Column("product_id", "bigint", "WooCommerce product id", False),
-        Column("sku", "text", "The merchant's SKU"),
-        Column("name", "text", "Product name"),
-        Column("status", "text", "publish, draft, …"),
-        Column("price", MONEY, "Current price (tax as the shop is set up)"),
-        Column("regular_price", MONEY, "Regular price"),
-        Column("stock_quantity", "integer", "Units in stock (manage_stock)"),
-        Column("stock_status", "text", "instock, outofstock, onbackorder"),
-        Column("date_created_gmt", TS, "When the product was created (UTC)"),
-        Column("date_modified_gmt", TS, "Last change (UTC); the cursor", False),
-    ),
-)
-STREAMS = {s.stream: s for s in (ORDERS, REFUNDS, PRODUCTS)}
+# columns, key and cursor of each stream: channels/streams/woocommerce.yml
+STREAMS = load_streams("woocommerce")
+ORDERS, REFUNDS, PRODUCTS = (STREAMS[s] for s in ("orders", "refunds", "products"))
 
 
 class WooClient(HttpSource):
@@ -196,10 +132,7 @@ def flatten_refund_line(order: dict, refund: dict, line: dict) -> dict:
         "order_modified_gmt": order["date_modified_gmt"],
         "date_created_gmt": refund["date_created_gmt"],
         "sku": line.get("sku"),
-        "product_id": text(line.get("product_id")),
-        "quantity": text(line.get("quantity")),
-        "subtotal": text(line.get("subtotal")),
-        "total_tax": text(line.get("total_tax")),
+        **pick(line, {name: name for name in ("product_id", "quantity", "subtotal", "total_tax")}),
         "amount": text(refund.get("amount")),
         "payload": {
             "refund": {k: v for k, v in refund.items() if k != "line_items"},

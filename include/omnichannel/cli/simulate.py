@@ -76,6 +76,15 @@ def _reference(landing: Path | None, config) -> Path:
     return landing / "reference" if landing else reference_dir(config)
 
 
+def _drops(config, faults: bool, fault: list[str] | None, landing: Path | None) -> dict:
+    """What a simulator is started with besides its world: faults and drop folders."""
+    return {
+        "faults": _faults(faults, fault),
+        "landing": _landing(landing, config),
+        "reference": _reference(landing, config),
+    }
+
+
 @app.command()
 def serve(
     seed: int = SEED,
@@ -98,14 +107,8 @@ def serve(
     size = {"days": days, "skus": skus, "customers": customers}
     end = world_end_for_serving(_world(seed, **size).spec.end)
     world = _world(seed, end=end, **size)
-    simulator = Simulator(
-        world,
-        host=host,
-        port=port,
-        faults=_faults(faults, fault),
-        landing=_landing(landing, config),
-        reference=_reference(landing, config),
-    ).start()
+    simulator = Simulator(world, host=host, port=port, **_drops(config, faults, fault, landing))
+    simulator.start()
     simulator.app.drop_files()
     typer.echo(
         f"channel simulator (seed {seed}, {world.spec.start} .. {world.spec.end}, "
@@ -163,12 +166,8 @@ def files(
     from omnisim.server import SimulatorApp
 
     config = load_channels()
-    app_ = SimulatorApp(
-        _world(seed, end=end.date(), days=days, skus=skus, customers=customers),
-        _faults(faults, fault),
-        _landing(landing, config),
-        reference=_reference(landing, config),
-    )
+    world = _world(seed, end=end.date(), days=days, skus=skus, customers=customers)
+    app_ = SimulatorApp(world, **_drops(config, faults, fault, landing))
     app_.now = end.replace(tzinfo=UTC)
     written = app_.drop_files()
     typer.echo(f"{len(written)} files written for days before {end.date()}")

@@ -3,16 +3,13 @@ one message to each route; failing again counts on it silently; passing resolves
 
 from __future__ import annotations
 
-import os
-from datetime import timedelta
 from types import SimpleNamespace
 
 import pytest
 
 from omnichannel import runtime
-from omnichannel.airflow.runs import load_dags, local_midnight
-from omnisim.kinds import airflow_connections
-from tests.integration.test_slice import query
+from tests.helpers.airflow import extract_with_a_malformed_page
+from tests.helpers.warehouse import query
 
 pytestmark = pytest.mark.dags
 
@@ -20,19 +17,9 @@ pytestmark = pytest.mark.dags
 def test_an_extract_task_failing_for_good_alerts_once_and_recovers(
     clean_warehouse, channels, world, receivers, routed
 ):
-    from omnisim.server import Simulator
-
     runtime.migrate_airflow_db()
     runtime.dbt_parse()
-    shop = channels.get("shopify_us")
-    dag = load_dags()[f"extract_{shop.channel_id}"]
-    for task in dag.tasks:
-        task.retries = 0  # the fault is permanent here; retrying only takes time
-    end = local_midnight(shop.start_date + timedelta(days=2), shop)
-    with Simulator(world) as simulator:
-        os.environ.update(airflow_connections([shop], simulator.url))
-        simulator.set_clock(end)
-        simulator.add_fault(shop.channel_id, "malformed_page", page=2, stream="orders")
+    with extract_with_a_malformed_page(world, channels) as (dag, end, simulator):
         assert str(dag.test(logical_date=end).state).endswith("failed")
         rows = query("select kind, occurrences, status, dag_id, task_id, run_id from ops.alerts")
         assert len(rows) == 1  # one failure, one alert (with the run that failed)

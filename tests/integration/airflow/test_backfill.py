@@ -19,7 +19,7 @@ from omnichannel.airflow.runs import local_midnight
 from omnisim.kinds import airflow_connections
 from omnisim.server import Simulator
 from omnisim.truth import daily_truth
-from tests.conftest import airflow_test_database
+from tests.helpers.workers import airflow_test_database
 
 pytestmark = pytest.mark.dags
 

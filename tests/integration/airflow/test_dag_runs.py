@@ -12,6 +12,7 @@ from omnichannel.airflow.runs import load_dags, local_midnight
 from omnichannel.cli.demo import run_demo
 from omnichannel.load.ledger import every_batch_balances
 from omnisim.kinds import airflow_connections
+from tests.helpers.airflow import extract_with_a_malformed_page
 
 pytestmark = pytest.mark.dags
 
@@ -98,17 +99,7 @@ def test_a_demo_with_faults_on_accounts_for_every_row(airflow_ready, clean_wareh
 def test_malformed_page_fails_the_extract_task_and_publishes_nothing(
     airflow_ready, clean_warehouse, channels, world
 ):
-    from omnisim.server import Simulator
-
-    shop = channels.get("shopify_us")
-    dag = load_dags()[f"extract_{shop.channel_id}"]
-    for task in dag.tasks:
-        task.retries = 0  # the fault is permanent here; retrying only takes time
-    end = local_midnight(shop.start_date + timedelta(days=2), shop)
-    with Simulator(world) as simulator:
-        os.environ.update(airflow_connections([shop], simulator.url))
-        simulator.set_clock(end)
-        simulator.add_fault(shop.channel_id, "malformed_page", page=2, stream="orders")
+    with extract_with_a_malformed_page(world, channels) as (dag, end, _):
         run = dag.test(logical_date=end)
     assert str(run.state).endswith("failed")
     states = {ti.task_id: str(ti.state) for ti in run.get_task_instances()}

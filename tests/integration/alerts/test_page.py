@@ -9,14 +9,15 @@ from fastapi.testclient import TestClient
 from omnichannel import alerts, warehouse
 from omnichannel.alerts.page import create_app
 from omnichannel.pipeline import prepare_all
-from tests.integration.test_slice import query
+from tests.helpers.alerts import held_batch_alert
+from tests.helpers.warehouse import query
 
 pytestmark = pytest.mark.integration
 
 
 def signed_in(monkeypatch, username: str | None, role: str = "op") -> TestClient:
     """The page's app as a user of Airflow's simple auth manager (None: not signed in).
-    The real login, through the UI's session cookie, is in tests/browser/."""
+    The real login, through the UI's session cookie, is in test_page_in_a_browser.py."""
     from airflow.api_fastapi.app import create_auth_manager
     from airflow.api_fastapi.auth.managers.simple.user import SimpleAuthManagerUser
     from airflow.api_fastapi.core_api.security import get_user
@@ -29,21 +30,6 @@ def signed_in(monkeypatch, username: str | None, role: str = "op") -> TestClient
             username=username, role=role
         )
     return TestClient(app)
-
-
-def held_batch_alert(conn, batch_id: int, column: str) -> int:
-    """The alert of a batch the gate held (shopify_us/orders), with its run and DQ details."""
-    return alerts.raise_alert(
-        conn,
-        alerts.Alert(
-            "data_quality", "critical", "dq:hold:shopify_us:orders",
-            f"shopify_us/orders batch {batch_id}: held by expect_column_values_to_not_be_null",
-            channel_id="shopify_us", stream="orders", batch_id=batch_id,
-            details={"failures": [{"expectation": "expect_column_values_to_not_be_null",
-                                   "column": column}]},
-            dag_id="extract_shopify_us", task_id="orders.gate", run_id="scheduled__x",
-        ),
-    )  # fmt: skip
 
 
 def test_the_page_lists_open_alerts_and_its_buttons_ack_and_resolve(

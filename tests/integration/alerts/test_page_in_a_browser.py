@@ -19,9 +19,9 @@ import pytest
 
 from omnichannel import paths, runtime, warehouse
 from omnichannel.pipeline import prepare_all
-from tests.integration.test_ops_page import held_batch_alert
-from tests.integration.test_slice import query
-from tests.receivers import free_port
+from tests.helpers.alerts import held_batch_alert
+from tests.helpers.receivers import free_port
+from tests.helpers.warehouse import query
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 

@@ -1,6 +1,6 @@
 """Alerts end to end with real local receivers: each condition opens exactly one alert and
 sends one Slack message and one e-mail; a repeat counts without a message; recovery
-resolves. (The failing-task case runs a real DAG: tests/dags/test_alert_callbacks.py.)"""
+resolves. (The failing-task case runs a real DAG: airflow/test_alert_callbacks.py.)"""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from omnichannel import alerts, warehouse
 from omnichannel.alerts.sources import check_freshness, check_stockouts
 from omnichannel.config import QualityRules
 from omnichannel.pipeline import prepare_all, publish_batch
-from tests.integration.test_quality_faults import run as load_day
-from tests.integration.test_slice import query
+from tests.helpers.pipeline import load_day
+from tests.helpers.warehouse import query
 
 pytestmark = pytest.mark.integration
 

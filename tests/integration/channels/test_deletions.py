@@ -102,7 +102,7 @@ def test_a_refund_deleted_in_the_shop_is_marked_deleted_end_to_end(
 
     from omnichannel.kinds import extracted_streams
     from omnichannel.pipeline import local_day_interval, run_interval
-    from tests.integration.test_channels import credentials
+    from tests.helpers.pipeline import credentials
 
     woo = channels.get("woo_uk")
     day = date(2026, 10, 13)  # the seed's first WooCommerce refund

@@ -1,80 +1,18 @@
 """Every channel instance of the default config extracts and publishes against the simulator,
 and what lands in raw adds up to `omni simulate truth` per channel and day."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 
-from omnichannel import warehouse
-from omnichannel.channels.base import Credentials
 from omnichannel.kinds import extracted_channels, extracted_streams
-from omnichannel.pipeline import local_day_interval, run_interval
 from omnisim.server import Simulator
 from omnisim.truth import daily_truth
-from tests.conftest import reset_warehouse
+from tests.helpers.pipeline import FIRST, run_day
+from tests.helpers.warehouse import RAW_TABLES, checksums, query, reset_warehouse
 
-FIRST = date(2026, 10, 1)
 DAYS = 4
-RAW_TABLES = (
-    "shopify__orders",
-    "amazon_sp__orders",
-    "amazon_sp__order_items",
-    "amazon_sp__inventory",
-    "amazon_sp__sales_traffic",
-    "woocommerce__orders",
-    "woocommerce__refunds",
-    "woocommerce__products",
-    "pos_files__sales",
-    "pos_files__stock",
-    "pos_files__footfall",
-    "ga4__traffic",
-)
-
-
-def credentials(simulator, channel) -> Credentials:
-    return simulator.credentials(channel)
-
-
-def run_day(simulator, config, day: date, channels=None) -> list:
-    batches = []
-    for channel in channels or extracted_channels(config):
-        interval = local_day_interval(channel, day)
-        simulator.set_clock(interval.end)
-        for stream in extracted_streams(channel):
-            creds = credentials(simulator, channel)
-            batches.append(run_interval(channel, stream, interval, creds))
-    return batches
-
-
-def query(statement: str, *args):
-    with warehouse.connect() as conn:
-        return conn.execute(statement, args).fetchall()
-
-
-def checksums() -> dict[str, str]:
-    out = {}
-    for table in RAW_TABLES:
-        [(value,)] = query(
-            f"select md5(coalesce(string_agg(t::text, '|' order by t::text), '')) from "  # noqa: S608
-            f"(select r.* from raw.{table} r) t"
-        )
-        out[table] = value
-    return out
-
-
-def content_checksums() -> dict[str, str]:
-    """Raw tables without the load bookkeeping (batch ids, publish times)."""
-    out = {}
-    for table in RAW_TABLES:
-        if query("select to_regclass(%s)", f"raw.{table}")[0][0] is None:
-            continue
-        [(value,)] = query(
-            f"select md5(coalesce(string_agg(t::text, '|' order by t::text), '')) from "  # noqa: S608
-            f"(select r.payload, r.channel_id from raw.{table} r) t"
-        )
-        out[table] = value
-    return out
 
 
 @pytest.fixture(scope="module")

@@ -11,8 +11,8 @@ import pytest
 from omnichannel import warehouse
 from omnichannel.pipeline import SNAPSHOT_GRACE, local_day_interval, run_interval
 from omnisim.server import Simulator
-from tests.conftest import reset_warehouse
-from tests.integration.test_channels import credentials
+from tests.helpers.pipeline import credentials
+from tests.helpers.warehouse import reset_warehouse
 
 DAY = date(2026, 10, 2)
 CHANNELS = (("shopify_us", "shopify__inventory"), ("amazon_de", "amazon_sp__inventory"))

@@ -16,7 +16,7 @@ from omnichannel.channels.base import Credentials
 from omnichannel.pipeline import local_day_interval, run_interval
 from omnisim.faults import Fault
 from omnisim.files import pos_files as exports
-from tests.conftest import reset_warehouse
+from tests.helpers.warehouse import reset_warehouse
 
 DAY = date(2026, 10, 2)
 NO_CREDENTIALS = Credentials("")

@@ -12,7 +12,7 @@ import psycopg
 import pytest
 
 from omnichannel import bi, paths, warehouse
-from tests.conftest import airflow_test_database
+from tests.helpers.workers import airflow_test_database
 
 
 def _embedded():

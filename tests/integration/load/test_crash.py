@@ -15,8 +15,8 @@ from omnichannel.load import ledger, publish
 from omnichannel.load.schema import landing_partition
 from omnichannel.pipeline import local_day_interval
 from omnisim.server import Simulator
-from tests.conftest import reset_warehouse
-from tests.integration.test_channels import credentials, query
+from tests.helpers.pipeline import credentials
+from tests.helpers.warehouse import query, reset_warehouse
 
 DAY = date(2026, 10, 2)
 STREAMS = ("orders", "inventory")  # an event stream and a snapshot stream

@@ -14,15 +14,9 @@ from omnichannel.config import load_channels
 from omnichannel.kinds import extracted_channels
 from omnisim.server import Simulator, world_from_config
 from omnisim.truth import daily_truth
-from tests.conftest import reset_warehouse
-from tests.integration.test_channels import (
-    FIRST,
-    content_checksums,
-    credentials,
-    query,
-    run_day,
-)
-from tests.integration.test_slice import dbt_build
+from tests.helpers.dbt import dbt_build
+from tests.helpers.pipeline import FIRST, credentials, run_day
+from tests.helpers.warehouse import content_checksums, query, reset_warehouse
 
 CLOCK = datetime(2026, 10, 5, 12, tzinfo=UTC)
 
@@ -103,7 +97,7 @@ def _ledger_exists() -> bool:
 
 
 def test_a_second_shopify_store_is_a_yaml_entry(clean_warehouse, tmp_path, monkeypatch):
-    text = (Path(__file__).resolve().parents[2] / "include/config/channels.yml").read_text()
+    text = (Path(__file__).resolve().parents[3] / "include/config/channels.yml").read_text()
     second = """
   - channel_id: shopify_ca
     kind: shopify

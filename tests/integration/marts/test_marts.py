@@ -12,9 +12,10 @@ import pytest
 from omnichannel import paths, warehouse
 from omnisim.server import Simulator
 from omnisim.truth import daily_truth, inventory
-from tests.conftest import dbt_target, reference_path, reset_warehouse
-from tests.integration.test_channels import query, run_day
-from tests.integration.test_slice import dbt_build, run_dbt
+from tests.helpers.dbt import dbt_build, reference_path, run_dbt
+from tests.helpers.pipeline import run_day
+from tests.helpers.warehouse import query, reset_warehouse
+from tests.helpers.workers import dbt_target
 
 pytestmark = pytest.mark.integration
 FIRST = date(2026, 10, 1)

@@ -3,17 +3,12 @@ gate → raw → dbt → mart, compared with the simulator's ground truth to the
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from dataclasses import replace
-from datetime import date, timedelta
-from pathlib import Path
+from datetime import timedelta
 
 import pytest
 
-from omnichannel import paths, warehouse
-from omnichannel.channels.shopify import Credentials
+from omnichannel.channels.base import Credentials
 from omnichannel.config import QualityRules
 from omnichannel.pipeline import (
     BatchHeld,
@@ -21,52 +16,14 @@ from omnichannel.pipeline import (
     gate,
     publish_batch,
     replay,
-    run_interval,
 )
 from omnichannel.streams import ExtractError
 from omnisim.truth import daily_truth
-from tests.conftest import dbt_target, load_world_reference, local_day_interval
+from tests.helpers.dbt import dbt_build
+from tests.helpers.pipeline import FIRST, day_interval, run_days
+from tests.helpers.warehouse import query
 
 pytestmark = pytest.mark.integration
-FIRST = date(2026, 10, 1)
-
-
-def run_days(simulator, shop, days: int, first: date = FIRST):
-    creds = Credentials(simulator.shop_url(shop.channel_id), "shpat_test")
-    batches = []
-    for n in range(days):
-        interval = local_day_interval(first + timedelta(days=n), shop.tz)
-        simulator.set_clock(interval.end)
-        batches.append(run_interval(shop, "orders", interval, creds))
-    return batches
-
-
-def dbt_build(world, *args: str) -> None:
-    """`dbt build` (extra arguments: `args`) after loading the reference files of `world`."""
-    from omnichannel.config import load_channels
-    from omnichannel.pipeline import prepare_all
-
-    prepare_all(load_channels())  # raw tables of channels this test does not load
-    load_world_reference(world)
-    result = run_dbt("build", *args)
-    assert result.returncode == 0, result.stdout[-3000:]
-
-
-def run_dbt(command: str, *args: str, env=None) -> subprocess.CompletedProcess:
-    """One dbt command against the test warehouse (`env`: more environment variables),
-    its output captured."""
-    project = paths.dbt_project_dir()
-    dbt = str(Path(sys.executable).with_name("dbt"))
-    return subprocess.run(
-        [dbt, command, "--project-dir", str(project), "--profiles-dir", str(project),
-         "--target-path", dbt_target(), *args],
-        env={**os.environ, **warehouse.dbt_env(), **(env or {})}, capture_output=True, text=True,
-    )  # fmt: skip
-
-
-def query(statement: str, *params):
-    with warehouse.connect() as conn:
-        return conn.execute(statement, params).fetchall()
 
 
 def raw_fingerprint():
@@ -127,7 +84,7 @@ def test_rerunning_an_interval_changes_nothing(clean_warehouse, simulator, shop)
 def test_malformed_page_fails_the_batch_and_publishes_nothing(clean_warehouse, simulator, shop):
     run_days(simulator, shop, 2)
     before, watermark = raw_fingerprint(), query("select watermark from ops.watermarks")[0][0]
-    interval = local_day_interval(FIRST + timedelta(days=2), shop.tz)
+    interval = day_interval(FIRST + timedelta(days=2), shop.tz)
     simulator.set_clock(interval.end)
     simulator.add_fault(shop.channel_id, "malformed_page", page=2)
     creds = Credentials(simulator.shop_url(shop.channel_id), "shpat_test")
@@ -149,7 +106,7 @@ def test_malformed_page_fails_the_batch_and_publishes_nothing(clean_warehouse, s
 
 def test_a_bad_row_is_quarantined_and_the_rest_publishes(clean_warehouse, simulator, shop):
     run_days(simulator, shop, 1)
-    interval = local_day_interval(FIRST + timedelta(days=1), shop.tz)
+    interval = day_interval(FIRST + timedelta(days=1), shop.tz)
     simulator.set_clock(interval.end)
     simulator.add_fault(shop.channel_id, "bad_row", page=1)  # unparseable_amount
     creds = Credentials(simulator.shop_url(shop.channel_id), "shpat_test")
@@ -183,7 +140,7 @@ def test_too_many_bad_rows_hold_the_batch(clean_warehouse, simulator, shop):
     strict = replace(shop, quality={"*": QualityRules(max_bad_share=0.0)})
     run_days(simulator, strict, 1)
     before = raw_fingerprint()
-    interval = local_day_interval(FIRST + timedelta(days=1), shop.tz)
+    interval = day_interval(FIRST + timedelta(days=1), shop.tz)
     simulator.set_clock(interval.end)
     simulator.add_fault(shop.channel_id, "bad_row", page=1)
     creds = Credentials(simulator.shop_url(shop.channel_id), "shpat_test")
@@ -219,7 +176,7 @@ def test_an_accepted_replay_publishes_a_held_batch_and_the_mart_follows(
     strict = replace(shop, quality={"*": QualityRules(max_bad_share=0.0)})
     run_days(simulator, strict, 1)
     day = FIRST + timedelta(days=1)
-    interval = local_day_interval(day, shop.tz)
+    interval = day_interval(day, shop.tz)
     simulator.set_clock(interval.end)
     simulator.add_fault(shop.channel_id, "bad_row", variant="totals_mismatch", page=1)
     creds = Credentials(simulator.shop_url(shop.channel_id), "shpat_test")
@@ -247,7 +204,7 @@ def test_an_accepted_replay_publishes_a_held_batch_and_the_mart_follows(
 
 def test_accepting_a_value_raw_cannot_hold_keeps_it_in_quarantine(clean_warehouse, simulator, shop):
     run_days(simulator, shop, 1)
-    interval = local_day_interval(FIRST + timedelta(days=1), shop.tz)
+    interval = day_interval(FIRST + timedelta(days=1), shop.tz)
     simulator.set_clock(interval.end)
     simulator.add_fault(shop.channel_id, "bad_row", page=1)  # "12,50"
     creds = Credentials(simulator.shop_url(shop.channel_id), "shpat_test")

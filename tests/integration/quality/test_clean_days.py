@@ -19,8 +19,8 @@ from omnisim.apps import amazon_sp
 from omnisim.server import Simulator
 from omnisim.spec import spec_from_config
 from omnisim.world import World
-from tests.conftest import reset_warehouse
-from tests.integration.test_channels import FIRST, credentials, query
+from tests.helpers.pipeline import FIRST, credentials
+from tests.helpers.warehouse import query, reset_warehouse
 
 pytestmark = pytest.mark.integration
 WEEKS = 13  # 91 days

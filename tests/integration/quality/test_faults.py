@@ -8,11 +8,11 @@ from datetime import date, timedelta
 
 import pytest
 
-from omnichannel.channels.shopify import Credentials
+from omnichannel.channels.base import Credentials
 from omnichannel.pipeline import BatchHeld, extract_and_land, gate, run_interval
 from omnichannel.streams import ExtractError
-from tests.conftest import local_day_interval
-from tests.integration.test_slice import query
+from tests.helpers.pipeline import day_interval, load_day
+from tests.helpers.warehouse import query
 
 pytestmark = pytest.mark.integration
 DAY = date(2026, 10, 2)
@@ -30,24 +30,12 @@ FAULTS = [
 ]
 
 
-def run(simulator, shop, day: date, fault=None, variant=None):
-    interval = local_day_interval(day, shop.tz)
-    simulator.set_clock(interval.end)
-    if fault:
-        simulator.add_fault(shop.channel_id, fault, variant=variant, page=1, stream="orders")
-    creds = Credentials(simulator.shop_url(shop.channel_id), "shpat_test")
-    batch_id = extract_and_land(shop, "orders", interval, creds)
-    with contextlib.suppress(BatchHeld):  # too many bad rows: the whole batch is held
-        gate(shop, "orders", batch_id)
-    return batch_id
-
-
 @pytest.mark.parametrize(("fault", "variant", "expectation", "column"), FAULTS)
 def test_a_bad_value_is_caught_by_a_named_expectation_and_quarantined(
     clean_warehouse, simulator, shop, fault, variant, expectation, column
 ):
-    run(simulator, shop, DAY - timedelta(days=1))  # the stream's baseline
-    batch_id = run(simulator, shop, DAY, fault, variant)
+    load_day(simulator, shop, DAY - timedelta(days=1))  # the stream's baseline
+    batch_id = load_day(simulator, shop, DAY, fault, variant)
     failed = query(
         "select expectation, column_name from ops.dq_results "
         "where batch_id = %s and not success and expectation <> 'suite'",
@@ -70,7 +58,7 @@ def test_a_bad_value_is_caught_by_a_named_expectation_and_quarantined(
 
 def test_a_truncated_page_fails_the_batch_and_keeps_its_body(clean_warehouse, simulator, shop):
     with pytest.raises(ExtractError, match="page 1: malformed page"):
-        run(simulator, shop, DAY, "malformed_page")
+        load_day(simulator, shop, DAY, "malformed_page")
     [(key, reasons, payload)] = query("select record_key, reasons, payload from quarantine.records")
     assert key == "page 1" and reasons[0]["expectation"] == "page_is_readable"
     assert payload["body"].startswith('{"data"') and payload["bytes"] == len(payload["body"])
@@ -81,7 +69,7 @@ def test_a_truncated_page_fails_the_batch_and_keeps_its_body(clean_warehouse, si
 def test_every_batch_received_is_published_or_quarantined(clean_warehouse, simulator, shop):
     for n, variant in enumerate(("unparseable_amount", "null_id", None)):
         day = DAY + timedelta(days=n)
-        interval = local_day_interval(day, shop.tz)
+        interval = day_interval(day, shop.tz)
         simulator.set_clock(interval.end)
         simulator.clear_faults()
         if variant:
@@ -100,8 +88,8 @@ def test_data_docs_show_the_latest_results(clean_warehouse, simulator, shop, tmp
     from omnichannel import warehouse
     from omnichannel.quality import docs
 
-    run(simulator, shop, DAY - timedelta(days=1))
-    batch_id = run(simulator, shop, DAY, "bad_row", "totals_mismatch")
+    load_day(simulator, shop, DAY - timedelta(days=1))
+    batch_id = load_day(simulator, shop, DAY, "bad_row", "totals_mismatch")
     with warehouse.connect() as conn:
         index = docs.build(conn, tmp_path)
     assert index.exists() and f"shopify_us-orders-batch-{batch_id}" in index.read_text()
@@ -112,7 +100,7 @@ def test_data_docs_show_the_latest_results(clean_warehouse, simulator, shop, tmp
 def test_the_cli_lists_and_shows_quarantined_rows(clean_warehouse, simulator, shop, capsys):
     from omnichannel.cli import main
 
-    batch_id = run(simulator, shop, DAY, "bad_row", "null_id")
+    batch_id = load_day(simulator, shop, DAY, "bad_row", "null_id")
     assert main(["quarantine", "list"]) == 0
     listed = capsys.readouterr().out
     assert f"{batch_id}  shopify_us/orders" in listed
@@ -123,12 +111,12 @@ def test_the_cli_lists_and_shows_quarantined_rows(clean_warehouse, simulator, sh
 
 
 def test_woocommerce_totals_that_do_not_add_up_are_caught(clean_warehouse, simulator, channels):
-    from tests.integration.test_channels import credentials
+    from tests.helpers.pipeline import credentials
 
     woo = channels.get("woo_uk")
     batches = []
     for day, variant in ((DAY - timedelta(days=1), None), (DAY, "totals_mismatch")):
-        interval = local_day_interval(day, woo.tz)
+        interval = day_interval(day, woo.tz)
         simulator.set_clock(interval.end)
         if variant:
             simulator.add_fault(woo.channel_id, "bad_row", variant=variant, stream="orders")

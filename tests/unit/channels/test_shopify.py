@@ -5,7 +5,8 @@ from decimal import Decimal
 
 import pytest
 
-from omnichannel.channels.shopify import Credentials, ShopifyClient
+from omnichannel.channels.base import Credentials
+from omnichannel.channels.shopify import ShopifyClient
 from omnichannel.streams import ExtractError
 
 SINCE = datetime(2026, 10, 1, tzinfo=UTC)

@@ -5,7 +5,7 @@ from pathlib import Path
 from omnichannel.kinds import KINDS, extracted_streams, markdown_table, suite_path
 from omnisim.kinds import ROUTE, SIMULATED, airflow_connections
 
-DOC = Path(__file__).parents[2] / "docs" / "adding-a-channel-kind.md"
+DOC = Path(__file__).parents[3] / "docs" / "adding-a-channel-kind.md"
 
 
 def test_the_docs_table_is_the_registry():

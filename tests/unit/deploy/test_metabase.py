@@ -11,7 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from omnichannel import metabase
-from tests.receivers import free_port
+from tests.helpers.receivers import free_port
 
 
 class FakeMetabase:

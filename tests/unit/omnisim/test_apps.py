@@ -12,12 +12,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from omnichannel.channels.shopify import Credentials, ShopifyClient
+from omnichannel.channels.base import Credentials
+from omnichannel.channels.shopify import ShopifyClient
 from omnisim.files import pos_files
 from omnisim.server import Request, SimulatorApp
 from omnisim.truth import daily_truth, end_of_local_day
-from tests.unit.simulator_client import PROPERTY, WOO_AUTH, amazon_token
-from tests.unit.simulator_client import call as request
+from tests.helpers.simulator_client import PROPERTY, WOO_AUTH, amazon_token
+from tests.helpers.simulator_client import call as request
 
 DAY = date(2026, 10, 3)
 LAST = date(2026, 10, 20)  # refunds of DAY are known by then

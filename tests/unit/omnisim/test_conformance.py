@@ -15,9 +15,9 @@ import jsonschema
 import pytest
 
 from omnisim.server import SimulatorApp
-from tests.unit.simulator_client import PROPERTY, WOO_AUTH, amazon_token, call
+from tests.helpers.simulator_client import PROPERTY, WOO_AUTH, amazon_token, call
 
-CONFORMANCE = Path(__file__).resolve().parents[1] / "conformance"  # copies, see SOURCES.md
+CONFORMANCE = Path(__file__).resolve().parents[2] / "conformance"  # copies, see SOURCES.md
 NOW = datetime(2026, 10, 9, 12, tzinfo=UTC)
 MONEY = re.compile(r"^-?\d+\.\d{2}$")
 

@@ -11,7 +11,7 @@ from omnisim.faults import FAULTS, Fault, FaultBook, FaultError
 from omnisim.files import pos_files
 from omnisim.server import SimulatorApp
 from omnisim.spec import fault_profile
-from tests.unit.simulator_client import PROPERTY, WOO_AUTH, amazon_token, call
+from tests.helpers.simulator_client import PROPERTY, WOO_AUTH, amazon_token, call
 
 NOW = datetime(2026, 10, 9, 12, tzinfo=UTC)
 SHOPIFY = "/shops/shopify_us/admin/api/2025-01/graphql.json"

@@ -1,0 +1,1 @@
+"""What tests share: one place for helpers, so that no test module imports another."""
