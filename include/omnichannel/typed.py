@@ -43,8 +43,8 @@ def read_yaml(path: Path, what: str) -> dict:
 
 def parse(model, path: Path, document: dict, entries: str = "", id_key: str = "", within=""):
     """`model(**document)`, or a ConfigError listing every failure. An entry of the list
-    under `entries` is named by its `id_key` (e.g. "channel 'shopify_us'"); `within` is
-    where the document sits in its file (e.g. "channels.shopify_us")."""
+    under `entries` is named by its `id_key` (e.g. "channel 'web_us'"); `within` is
+    where the document sits in its file (e.g. "channels.web_us")."""
     try:
         return model(**document)
     except ValidationError as exc:

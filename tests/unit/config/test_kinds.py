@@ -1,5 +1,6 @@
 """The registry of kinds is the one place a kind is declared: what derives from it agrees."""
 
+import re
 from pathlib import Path
 
 from omnichannel.kinds import KINDS, extracted_streams, markdown_table, suite_path
@@ -37,3 +38,13 @@ def test_simulator_connections_cover_the_api_channels(channels):
     api = [c for c in channels.channels if KINDS[c.kind].source == "api"]
     assert sorted(connections) == sorted(f"AIRFLOW_CONN_{c.connection_id.upper()}" for c in api)
     assert all(extracted_streams(c) for c in channels.channels)
+
+
+def test_kind_names_appear_in_the_library_only_in_the_registry():
+    """The library's top-level modules are kind-agnostic: what is per kind is the
+    registry's entry or the kind's own connector."""
+    library = DOC.parents[1] / "include" / "omnichannel"
+    for path in library.glob("*.py"):
+        if path.name != "kinds.py":
+            text = path.read_text()
+            assert [k for k in KINDS if re.search(rf"\b{k}\b", text)] == [], path.name
