@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from omnichannel import runtime
+from omnichannel import alerts, runtime, warehouse
 from tests.helpers.airflow import extract_with_a_malformed_page
 from tests.helpers.warehouse import query
 
@@ -33,9 +33,26 @@ def test_an_extract_task_failing_for_good_alerts_once_and_recovers(
         assert query("select occurrences, status from ops.alerts") == [(2, "open")]
         assert len(receivers.slack) == 1 and len(receivers.mail) == 1
 
+        # a run-level alert (a run that failed with no failed task, e.g. a timeout), already
+        # announced, is resolved by the DAG's own success callback
+        with warehouse.connect() as conn:
+            run_alert = alerts.raise_alert(
+                conn,
+                alerts.Alert(
+                    "pipeline", "critical", alerts.fingerprint("pipeline", dag.dag_id, "run"),
+                    f"{dag.dag_id}: the run failed", dag_id=dag.dag_id,
+                ),
+            )  # fmt: skip
+            conn.execute(
+                "update ops.alerts set notified_at = now() where alert_id = %s", [run_alert]
+            )
+            conn.commit()
         simulator.clear_faults()
         assert str(dag.test(logical_date=end).state).endswith("success")
-    assert query("select occurrences, status from ops.alerts") == [(2, "resolved")]
+    assert query("select occurrences, status from ops.alerts order by alert_id") == [
+        (2, "resolved"),
+        (1, "resolved"),
+    ]
     assert len(receivers.slack) == 1
 
 
