@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from omnichannel import alerts, runtime, warehouse
+from omnichannel import alerts, warehouse
 from tests.helpers.airflow import extract_with_a_malformed_page
 from tests.helpers.warehouse import query
 
@@ -17,8 +17,6 @@ pytestmark = pytest.mark.dags
 def test_an_extract_task_failing_for_good_alerts_once_and_recovers(
     clean_warehouse, channels, world, receivers, routed
 ):
-    runtime.migrate_airflow_db()
-    runtime.dbt_parse()
     with extract_with_a_malformed_page(world, channels) as (dag, end, simulator):
         assert str(dag.test(logical_date=end).state).endswith("failed")
         rows = query("select kind, occurrences, status, dag_id, task_id, run_id from ops.alerts")

@@ -17,13 +17,7 @@ from tests.helpers.airflow import extract_with_a_malformed_page
 pytestmark = pytest.mark.dags
 
 
-@pytest.fixture(scope="module")
-def airflow_ready():
-    runtime.migrate_airflow_db()
-    runtime.dbt_parse()
-
-
-def test_demo_through_airflow_matches_truth_and_is_idempotent(airflow_ready, clean_warehouse):
+def test_demo_through_airflow_matches_truth_and_is_idempotent(clean_warehouse):
     first = run_demo(days=2, seed=5, echo=lambda *_: None)
     assert first.mismatches == []
     assert len(first.truth) == 4 * 2  # four selling channels, two days
@@ -75,7 +69,7 @@ def raw_content() -> dict:
     return out
 
 
-def test_a_demo_with_faults_on_accounts_for_every_row(airflow_ready, clean_warehouse, monkeypatch):
+def test_a_demo_with_faults_on_accounts_for_every_row(clean_warehouse, monkeypatch):
     from omnisim.faults import Fault
     from omnisim.spec import fault_profile
 
@@ -97,7 +91,7 @@ def test_a_demo_with_faults_on_accounts_for_every_row(airflow_ready, clean_wareh
 
 
 def test_malformed_page_fails_the_extract_task_and_publishes_nothing(
-    airflow_ready, clean_warehouse, channels, world
+    clean_warehouse, channels, world
 ):
     with extract_with_a_malformed_page(world, channels) as (dag, end, _):
         run = dag.test(logical_date=end)
@@ -119,7 +113,7 @@ def test_malformed_page_fails_the_extract_task_and_publishes_nothing(
     assert others == [("published",)]  # the channel's other streams are not held up
 
 
-def test_every_channel_has_a_pool_that_its_extract_tasks_use(airflow_ready, channels):
+def test_every_channel_has_a_pool_that_its_extract_tasks_use(channels):
     from airflow.models.pool import Pool
 
     dags = load_dags()
@@ -131,9 +125,7 @@ def test_every_channel_has_a_pool_that_its_extract_tasks_use(airflow_ready, chan
         assert extracts and {t.pool for t in extracts} == {pool.pool}
 
 
-def test_a_catch_up_run_maps_each_stream_over_the_days(
-    airflow_ready, clean_warehouse, channels, world
-):
+def test_a_catch_up_run_maps_each_stream_over_the_days(clean_warehouse, channels, world):
     from omnisim.server import Simulator
 
     shop = channels.get("shopify_us")
