@@ -138,10 +138,6 @@ KINDS: dict[str, Kind] = {
 }
 
 
-def kind_of(channel) -> Kind:
-    return KINDS[channel.kind]
-
-
 def stream_spec(kind: str, stream: str):
     return KINDS[kind].streams[stream]
 
