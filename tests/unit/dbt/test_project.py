@@ -32,6 +32,18 @@ def test_models_follow_the_layer_naming_and_schemas(manifest):
         assert model["schema"] == layer, model["name"]
 
 
+def test_only_staging_reads_sources_and_staging_reads_nothing_else(manifest):
+    # staging renames and casts one source; joins (the channel's time zone, which store a
+    # web analytics property measures) belong to the intermediate areas
+    for model in models(manifest):
+        upstream = model["depends_on"]["nodes"]
+        reads = {node.split(".")[0] for node in upstream}
+        if model["fqn"][1] == "staging":
+            assert reads <= {"source"}, f"{model['name']} reads {sorted(upstream)}"
+        else:
+            assert "source" not in reads, f"{model['name']} reads a source: {sorted(upstream)}"
+
+
 def test_the_large_facts_are_incremental_and_the_kpis_have_known_answer_tests(manifest):
     config = {m["name"]: m["config"]["materialized"] for m in models(manifest)}
     assert config["fct_order_lines"] == config["fct_inventory_daily"] == "incremental"

@@ -5,12 +5,18 @@ with crosswalk as (
     select * from {{ ref('int_products_mapped') }}
 ),
 
+channels as (
+    select
+        channel_id,
+        timezone
+    from {{ ref('stg_ops__channels') }}
+),
+
 shopify as (
     select
         channel_id,
         order_id,
         line_id,
-        order_date,
         created_at,
         is_cancelled,
         'variant_id' as id_type,
@@ -30,7 +36,6 @@ amazon as (
         channel_id,
         order_id,
         order_item_id as line_id,
-        order_date,
         created_at,
         is_cancelled,
         'seller_sku' as id_type,
@@ -50,7 +55,6 @@ woocommerce as (
         channel_id,
         order_id,
         line_id,
-        order_date,
         created_at,
         is_cancelled,
         'product_id' as id_type,
@@ -83,17 +87,43 @@ stores as (
         sales.net_merchandise,
         sales.published_at
     from {{ ref('stg_pos_files__sales') }} as sales
-    inner join {{ ref('stg_ops__channels') }} as channels
-        on sales.channel_id = channels.channel_id
+    inner join channels on sales.channel_id = channels.channel_id
     where not sales.is_return
 ),
 
-lines as (
+-- lines read from an API carry a UTC timestamp: their reporting day is the channel's
+-- local day of it (store receipts state their business day)
+online as (
     select * from shopify
     union all
     select * from amazon
     union all
     select * from woocommerce
+),
+
+online_dated as (
+    select
+        online.channel_id,
+        online.order_id,
+        online.line_id,
+        {{ local_date('online.created_at', 'channels.timezone') }} as order_date,
+        online.created_at,
+        online.is_cancelled,
+        online.id_type,
+        online.channel_product_id,
+        online.channel_sku,
+        online.currency,
+        online.units,
+        online.gross_merchandise_value,
+        online.discounts,
+        online.net_merchandise,
+        online.published_at
+    from online
+    inner join channels on online.channel_id = channels.channel_id
+),
+
+lines as (
+    select * from online_dated
     union all
     select * from stores
 )

@@ -24,7 +24,6 @@ with shopify as (
     select
         channel_id,
         order_id::text as order_id,
-        order_date,
         created_at,
         email,
         currency,
@@ -122,7 +121,6 @@ amazon_orders as (
     select
         channel_id,
         order_id,
-        min(order_date) as order_date,
         min(created_at) as created_at,
         min(currency) as currency,
         bool_or(is_cancelled) as is_cancelled,
@@ -144,7 +142,6 @@ amazon as (
     select
         amazon_orders.channel_id,
         amazon_orders.order_id,
-        amazon_orders.order_date,
         amazon_orders.created_at,
         headers.email,
         amazon_orders.currency,
@@ -188,7 +185,6 @@ woocommerce as (
     select
         orders.channel_id,
         orders.order_id::text as order_id,
-        orders.order_date,
         orders.created_at,
         orders.email,
         orders.currency,
@@ -240,6 +236,44 @@ stores as (
     group by channel_id, order_id
 ),
 
+channels as (
+    select
+        channel_id,
+        timezone
+    from {{ ref('stg_ops__channels') }}
+),
+
+-- orders read from an API carry a UTC timestamp: their reporting day is the channel's
+-- local day of it
+online as (
+    select * from shopify
+    union all
+    select * from amazon
+    union all
+    select * from woocommerce
+),
+
+online_dated as (
+    select
+        online.channel_id,
+        online.order_id,
+        {{ local_date('online.created_at', 'channels.timezone') }} as order_date,
+        online.created_at,
+        online.email,
+        online.currency,
+        online.is_cancelled,
+        online.units,
+        online.gross_merchandise_value,
+        online.discounts,
+        online.net_merchandise,
+        online.refunds,
+        online.published_at
+    from online
+    inner join channels on online.channel_id = channels.channel_id
+),
+
+-- store receipts carry the business day and the local time of the till: the day is kept
+-- as the file states it, the time is placed in UTC
 stores_utc as (
     select
         stores.channel_id,
@@ -256,15 +290,10 @@ stores_utc as (
         stores.refunds,
         stores.published_at
     from stores
-    inner join {{ ref('stg_ops__channels') }} as channels
-        on stores.channel_id = channels.channel_id
+    inner join channels on stores.channel_id = channels.channel_id
+    where stores.order_date is not null
 )
 
-select * from shopify
-union all
-select * from amazon
-union all
-select * from woocommerce
+select * from online_dated
 union all
 select * from stores_utc
-where order_date is not null

@@ -1,12 +1,5 @@
 with items as (
     select * from {{ source('amazon_sp', 'amazon_sp__order_items') }}
-),
-
-channels as (
-    select
-        channel_id,
-        timezone
-    from {{ ref('stg_ops__channels') }}
 )
 
 select
@@ -15,17 +8,15 @@ select
     items.order_item_id,
     items.purchase_date as created_at,
     items.order_status,
-    items.order_status = 'Canceled' as is_cancelled,
-    {{ local_date('items.purchase_date', 'channels.timezone') }} as order_date,
     items.asin,
     items.seller_sku,
     items.currency,
     items.quantity_ordered as units,
     items.item_price as gross_merchandise_value,
+    items.published_at,
+    items.order_status = 'Canceled' as is_cancelled,
     coalesce(items.promotion_discount, 0) as discounts,
     coalesce(items.item_tax, 0) as tax,
     items.item_price - coalesce(items.promotion_discount, 0)
-    - coalesce(items.item_tax, 0) as net_merchandise,
-    items.published_at
+    - coalesce(items.item_tax, 0) as net_merchandise
 from items
-inner join channels on items.channel_id = channels.channel_id

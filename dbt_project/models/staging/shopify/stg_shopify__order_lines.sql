@@ -4,13 +4,6 @@ with orders as (
     select * from {{ source('shopify', 'shopify__orders') }}
 ),
 
-channels as (
-    select
-        channel_id,
-        timezone
-    from {{ ref('stg_ops__channels') }}
-),
-
 lines as (
     select
         orders.channel_id,
@@ -41,17 +34,15 @@ select
     lines.line_id,
     lines.line_number,
     lines.created_at,
-    {{ local_date('lines.created_at', 'channels.timezone') }} as order_date,
-    lines.cancelled_at is not null as is_cancelled,
     lines.sku,
     lines.variant_id,
     lines.title,
     lines.currency,
     lines.units,
     lines.unit_price,
-    lines.unit_price * lines.units as gross_merchandise_value,
-    lines.unit_price * lines.units - lines.net_merchandise as discounts,
     lines.net_merchandise,
-    lines.published_at
+    lines.published_at,
+    lines.cancelled_at is not null as is_cancelled,
+    lines.unit_price * lines.units as gross_merchandise_value,
+    lines.unit_price * lines.units - lines.net_merchandise as discounts
 from lines
-inner join channels on lines.channel_id = channels.channel_id

@@ -5,13 +5,6 @@ with orders as (
     select * from {{ source('woocommerce', 'woocommerce__orders') }}
 ),
 
-channels as (
-    select
-        channel_id,
-        timezone
-    from {{ ref('stg_ops__channels') }}
-),
-
 lines as (
     select
         orders.channel_id,
@@ -39,13 +32,15 @@ select
     lines.order_id::text as order_id,
     lines.line_id,
     lines.created_at,
-    {{ local_date('lines.created_at', 'channels.timezone') }} as order_date,
-    lines.status = 'cancelled' as is_cancelled,
     lines.sku,
     lines.product_id,
     lines.title,
     lines.currency,
     lines.units,
+    lines.line_total as net_merchandise,
+    lines.line_total_tax as tax,
+    lines.published_at,
+    lines.status = 'cancelled' as is_cancelled,
     lines.line_subtotal
     + case when lines.prices_include_tax then lines.line_subtotal_tax else 0 end
         as gross_merchandise_value,
@@ -53,9 +48,5 @@ select
     + case
         when lines.prices_include_tax then lines.line_subtotal_tax - lines.line_total_tax
         else 0
-    end as discounts,
-    lines.line_total as net_merchandise,
-    lines.line_total_tax as tax,
-    lines.published_at
+    end as discounts
 from lines
-inner join channels on lines.channel_id = channels.channel_id
