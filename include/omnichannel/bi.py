@@ -15,7 +15,8 @@ from urllib.parse import quote, urlsplit
 import psycopg
 from psycopg import sql
 
-from omnichannel import roles, warehouse
+from omnichannel import warehouse
+from omnichannel.warehouse import roles
 
 log = logging.getLogger(__name__)
 ROLE = roles.BI_ROLE

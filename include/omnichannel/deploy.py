@@ -20,7 +20,8 @@ import os
 import subprocess
 import tempfile
 
-from omnichannel import roles, runtime, warehouse
+from omnichannel import runtime, warehouse
+from omnichannel.warehouse import roles
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,8 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from omnichannel import bi, deploy, roles, runtime, warehouse
+from omnichannel import bi, deploy, runtime, warehouse
+from omnichannel.warehouse import roles
 
 pytestmark = pytest.mark.integration
 

@@ -2,7 +2,7 @@
 bi_reader (BI tools; it reads only what `marts` grants it). The embedded warehouse sets
 them up when it starts, `omni deploy init` on a server of yours.
 
-Below the warehouse module on purpose: it needs nothing but psycopg, so `warehouse` can
+A module of the warehouse room that needs nothing but psycopg, so the room's `__init__` can
 call it without an import cycle.
 """
 

@@ -25,8 +25,8 @@ from urllib.parse import quote, unquote, urlsplit
 import psycopg
 from psycopg import sql
 
-from omnichannel import roles
 from omnichannel.paths import local_dir
+from omnichannel.warehouse import roles
 
 log = logging.getLogger(__name__)
 DEFAULT_PORT = 54329
