@@ -4,7 +4,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-DAYS ?= 7
+DAYS ?= 28
 SEED ?= 42
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 # cosmos and dbt try to send usage statistics; there is no internet here and no need
@@ -25,17 +25,19 @@ help:
 
 $(STAMP): pyproject.toml requirements/constraints.txt
 	@$(PYTHON) -c "import sys; assert sys.version_info[:2] == (3, 11), sys.version" || { echo "need Python 3.11 (set PYTHON=...)"; exit 1; }
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade "pip>=24"
-	$(BIN)/pip install -q -c requirements/constraints.txt -e '.[dev,deploy]'
-	touch $(STAMP)
+	@echo "installing into $(VENV) (first run only: a few minutes)"
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/pip install -qq --upgrade "pip>=24"
+	@$(BIN)/pip install -qq -c requirements/constraints.txt -e '.[dev,deploy]'
+	@touch $(STAMP)
 
+# quiet: errors still reach the terminal (VERBOSE=1 shows the demo's Airflow/dbt/GX logs)
 setup: $(STAMP)
-	$(BIN)/omni warehouse start
-	$(BIN)/omni env --migrate >/dev/null
+	@$(BIN)/omni warehouse start >/dev/null
+	@$(BIN)/omni env --migrate >/dev/null
 
 demo: setup
-	$(BIN)/omni demo --days $(DAYS) --seed $(SEED) $(if $(RESET),--reset) $(if $(FAULTS),--faults)
+	@$(BIN)/omni demo --days $(DAYS) --seed $(SEED) $(if $(RESET),--reset) $(if $(FAULTS),--faults)
 
 docs: setup
 	eval "$$($(BIN)/omni env)" && cd dbt_project && ../$(BIN)/dbt docs generate --quiet \

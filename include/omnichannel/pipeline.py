@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from omnichannel import warehouse
+from omnichannel.channels import clock as clocks
 from omnichannel.channels.base import Credentials
 from omnichannel.config import ChannelConfig
 from omnichannel.kinds import KINDS, stream_spec
@@ -179,7 +180,10 @@ def extract_and_land(
             log.info("batch %s skipped: %s/%s already has this snapshot", batch_id,
                      channel.channel_id, stream)  # fmt: skip
             return batch_id
+        clock = clocks.current()
+        clock.start_run(interval.end)
         client = KINDS[channel.kind].client(channel, credentials)
+        client.clock = clock
         pages = rows = kept = 0
         fields = drift.FieldTracker()
         try:
@@ -202,19 +206,30 @@ def extract_and_land(
                 fields.add(page.records)
         except Exception as exc:
             with conn.transaction():
-                ledger.set_status(conn, batch_id, "failed", error=f"{type(exc).__name__}: {exc}")
+                ledger.set_status(
+                    conn, batch_id, "failed", error=f"{type(exc).__name__}: {exc}", **_api(client)
+                )
                 if isinstance(exc, ExtractError) and exc.received is not None:
                     _keep_unreadable_page(conn, channel, stream, batch_id, exc)
             raise
         finally:
             client.close()
+            clock.close()
         drift.record(conn, channel.channel_id, stream, batch_id, fields)
-        ledger.set_status(conn, batch_id, "landed", pages=pages, rows_received=rows)
+        ledger.set_status(conn, batch_id, "landed", pages=pages, rows_received=rows, **_api(client))
         read_at = getattr(client, "source_time", None)
         if spec.snapshot and read_at is not None and read_at > interval.end + SNAPSHOT_GRACE:
             _late_snapshot(conn, spec, batch_id, interval, read_at)
     log.info("batch %s landed: %s rows in %s pages", batch_id, rows, pages)
     return batch_id
+
+
+def _api(client) -> dict:
+    """What the batch cost at the channel's API (files kinds make no calls)."""
+    calls = getattr(client, "calls", None)
+    if calls is None:
+        return {}
+    return {"api_calls": calls, "api_wait_seconds": round(client.waited, 3)}
 
 
 def _snapshot_published(conn, channel_id: str, stream: str, interval: Interval) -> bool:

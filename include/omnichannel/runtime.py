@@ -13,6 +13,7 @@ import os
 import shutil
 import subprocess
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 from omnichannel import paths, warehouse
@@ -56,6 +57,22 @@ def apply() -> dict[str, str]:
     os.environ.update(env)
     airflow_home().mkdir(parents=True, exist_ok=True)
     return env
+
+
+@contextmanager
+def environment_overrides(values: dict[str, str]):
+    """Variables set for what runs inside the block, put back as they were afterwards (a
+    later run in the same process must not see them)."""
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def venv_bin(name: str) -> str:

@@ -11,7 +11,8 @@ Routes (`<id>` is a channel_id of channels.yml)
 - POST /amazon/<id>/auth/o2/token                         Login with Amazon token exchange
 - GET  /woo/<id>/wp-json/wc/v3/{orders,products}          WooCommerce REST v3
 - POST /ga4/<id>/v1beta/properties/<property>:runReport   GA4 Data API
-- GET  /_simulator/health, POST /_simulator/clock {"now": ISO|null},
+- GET  /_simulator/health, POST /_simulator/clock {"now": ISO|null} (the world's time) or
+  {"advance": seconds} (API time, with simulated_time: a connector's wait),
   GET|POST|DELETE /_simulator/faults (see `faults.py`)
 File kinds (pos_files) are drops into landing folders, written on every clock change
 (`files/`). Prefixes and credentials per kind: `kinds.py`.
@@ -48,10 +49,21 @@ def world_from_config(
 
 class SimulatorApp:
     def __init__(
-        self, world: World, faults: list[Fault] | None = None, landing=None, reference=None
+        self,
+        world: World,
+        faults: list[Fault] | None = None,
+        landing=None,
+        reference=None,
+        simulated_time: bool = False,
     ):
         self.world = world
         self.now: datetime | None = None  # None: wall-clock time
+        # API time, on which the throttle buckets restore: wall-clock seconds, or (simulated
+        # time) seconds that the connectors' waits advance (POST /_simulator/clock
+        # {"advance": s}). The world's clock (`now`) is set apart from it: a run reads the
+        # world as at its interval's end, however long it waited on the limits.
+        self.simulated_time = simulated_time
+        self.api_seconds = 0.0
         self.faults = FaultBook(world.seed)
         self.touched: dict[int, int] = {}
         # file channels' landing folders: a dict channel_id -> folder, or one root for all
@@ -86,6 +98,14 @@ class SimulatorApp:
 
     def clock(self) -> datetime:
         return self.now or datetime.now(UTC)
+
+    def api_time(self) -> float:
+        return self.api_seconds if self.simulated_time else wallclock.monotonic()
+
+    def advance(self, seconds: float) -> None:
+        """A connector waited `seconds` on the simulated clock."""
+        with self.lock:
+            self.api_seconds += seconds
 
     def set_clock(self, now: datetime | None) -> None:
         self.now = now
@@ -150,12 +170,15 @@ class SimulatorApp:
                     "status": "ok",
                     "seed": self.world.seed,
                     "now": self.clock().isoformat(),
+                    "api_seconds": self.api_seconds if self.simulated_time else None,
                     "world": [self.world.spec.start.isoformat(), self.world.spec.end.isoformat()],
                     "channels": {c.channel_id: c.kind for c in self.world.channel_list},
                 },
             )
         if path == "/_simulator/clock" and request.method == "POST":
             raw = _json_or_none(request.body)
+            if isinstance(raw, dict) and "advance" in raw:
+                return self._advance(raw["advance"])
             raw = raw.get("now") if isinstance(raw, dict) else "invalid"
             try:
                 now = datetime.fromisoformat(raw.replace("Z", "+00:00")) if raw else None
@@ -184,6 +207,14 @@ class SimulatorApp:
                     return Response.of(400, {"errors": str(exc)})
             return Response.of(200, {"faults": self.faults.listing()})
         return Response.of(404, {"errors": "Not Found"})
+
+    def _advance(self, seconds) -> Response:
+        if not self.simulated_time:
+            return Response.of(409, {"errors": "this simulator runs on wall-clock time"})
+        if not isinstance(seconds, int | float) or isinstance(seconds, bool) or seconds < 0:
+            return Response.of(400, {"errors": f"advance takes seconds >= 0, got {seconds!r}"})
+        self.advance(float(seconds))
+        return Response.of(200, {"api_seconds": self.api_seconds})
 
 
 def _json_or_none(body: bytes):
@@ -255,8 +286,9 @@ class Simulator:
         faults: list[Fault] | None = None,
         landing=None,
         reference=None,
+        simulated_time: bool = False,
     ):
-        self.app = SimulatorApp(world, faults, landing, reference)
+        self.app = SimulatorApp(world, faults, landing, reference, simulated_time)
         self.httpd = SimulatorHTTPServer((host, port), self.app)
         self.thread = threading.Thread(
             target=self.httpd.serve_forever, daemon=True, name="channel-simulator"

@@ -160,7 +160,8 @@ def spec_from_config(
     if unknown:
         raise ConfigError(f"{path}: channels not in channels.yml: {', '.join(unknown)}")
     first_open = min(c.start_date for c in config.channels)
-    start = world.start or first_open - timedelta(days=world.history_days)
+    history_days = int(overrides.pop("history_days", world.history_days))
+    start = world.start or first_open - timedelta(days=history_days)
     days = int(overrides.pop("days", world.days))
     channels = tuple(
         _channel(c, document.channels.get(c.channel_id) or {}, path, start) for c in config.channels

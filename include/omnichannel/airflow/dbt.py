@@ -1,71 +1,230 @@
-"""dbt under Airflow: the cosmos task group the transform and forecast DAGs run."""
+"""dbt under Airflow at dbt's own speed: one `dbt build` per DAG run, and a task per model
+whose state is that model's result in the build.
+
+Why not one dbt invocation per model (cosmos' local mode, which we ran before): each paid
+dbt's start-up (~1 s on 2 cores) and Airflow's task overhead, so transform_dbt took several
+times a plain `dbt build`. Why not cosmos 1.15's watcher mode, built for this: in a task
+group its producer is not upstream of the model sensors, and `dag.test()` (the demo, the
+tests, the benchmarks) runs ready tasks in any order with triggers inline, so a sensor can
+wait for a producer that never starts; it also refuses TestBehavior.BUILD, its failing
+test sensor does not name the test, and it is still marked experimental. So:
+
+- `build` runs `dbt build` on the selection in-process (dbtRunner), once. dbt itself stops
+  what depends on a model whose build or tests failed (it skips them). The task fails
+  only if dbt could not run at all; every node's result goes to XCom.
+- `<model>_model_build` (one per model, wired as the dbt graph) turns the model's result
+  into its state: success; failed naming the model's error or its failing tests; and
+  Airflow marks everything downstream of a failed model `upstream_failed` (not run).
+  A test on several models gets a task of its own after all of them (`<test>_test`).
+- A model task that dbt skipped (its upstream failed in the build, then was retried or
+  cleared and succeeded), or one retried or cleared itself, builds its model alone
+  (`dbt build --select <model>`), as cosmos' watcher falls back to.
+
+Selection (`select`/`exclude`) follows dbt's syntax (cosmos' manifest selector renders the
+tasks; dbt selects the same nodes to build).
+"""
 
 from __future__ import annotations
 
-from omnichannel import paths
+import json
+import logging
+from functools import lru_cache
+from pathlib import Path
 
-DBT_PROFILE = "omnichannel"
+from omnichannel import paths, runtime
+
+log = logging.getLogger(__name__)
+
 DBT_TARGET = "warehouse"
+BUILD_TASK = "build"
+FAILED = ("error", "fail")
 
-# Every dbt invocation of a DAG run (cosmos runs one per model, with the run's id in
-# AIRFLOW_CTX_DAG_RUN_ID) shares the run's test window: the first notes it before any model
-# is rebuilt (dbt macro remember_test_window). Weekly (cron) runs and runs triggered with
-# test_all_rows test every row. Environment, not dbt vars: vars that change with every
-# run would cost each task a full parse of the project.
-DBT_RUN_ENV = {
-    "OMNI_DBT_TEST_ALL_ROWS": (
-        "{{ params.get('test_all_rows', False) or dag_run.run_type == 'scheduled' }}"
-    ),
-}
+
+def test_all_rows(context) -> bool:
+    """Every dbt invocation of a DAG run shares the run's test window: the first notes it
+    before any model is rebuilt (dbt macro remember_test_window). Weekly (cron) runs and runs
+    triggered with test_all_rows test every row; a run triggered by raw publications tests
+    what they published."""
+    params = context.get("params") or {}
+    run = context.get("dag_run")
+    return bool(params.get("test_all_rows", False)) or getattr(run, "run_type", None) == "scheduled"
 
 
 def dbt_task_group(group_id: str, select=None, exclude=None):
-    from cosmos import (
-        DbtTaskGroup,
-        ExecutionConfig,
-        ExecutionMode,
-        InvocationMode,
-        LoadMode,
-        ProfileConfig,
-        ProjectConfig,
-        RenderConfig,
-        TestBehavior,
-    )
+    """The task group of one DAG's dbt nodes: `build`, then a task per model."""
+    from airflow.sdk import TaskGroup
 
-    project = paths.dbt_project_dir()
+    select, exclude = list(select or []), list(exclude or [])
+    models, shared_tests = selected_graph(tuple(select), tuple(exclude))
+    with TaskGroup(group_id=group_id, tooltip="one dbt build; a task per model") as group:
+        build = _build_task(select, exclude)
+        tasks = {uid: _model_task(group_id, uid, name) for uid, (name, _) in models.items()}
+        for uid, (_, parents) in models.items():
+            upstream = [tasks[p] for p in parents if p in tasks]
+            for task in upstream or [build]:
+                task >> tasks[uid]
+        for uid, (name, parents) in shared_tests.items():
+            test = _model_task(group_id, uid, name, suffix="_test")
+            for parent in parents:
+                tasks[parent] >> test
+    return group
+
+
+def selected_graph(select: tuple, exclude: tuple) -> tuple[dict, dict]:
+    """Models of the selection, {unique_id: (name, parent model ids)}, and the tests that
+    span several of them, {unique_id: (name, parent model ids)}, from the manifest."""
+    nodes = _manifest_nodes(select, exclude)
+    models = {
+        uid: (node["name"], [p for p in node["depends_on"]["nodes"] if p.startswith("model.")])
+        for uid, node in nodes.items()
+        if node["resource_type"] == "model"
+    }
+    shared = {}
+    for uid, node in _manifest()["nodes"].items():
+        if node["resource_type"] != "test":
+            continue
+        parents = sorted({p for p in node["depends_on"]["nodes"] if p in models})
+        if len(parents) > 1:
+            shared[uid] = (node["name"], parents)
+    return models, shared
+
+
+@lru_cache(maxsize=1)
+def _manifest() -> dict:
     manifest = paths.dbt_target_dir() / "manifest.json"
     if not manifest.exists():
         raise FileNotFoundError(f"{manifest} is missing: run `omni dbt-parse` (make does it)")
-    return DbtTaskGroup(
-        group_id=group_id,
-        project_config=ProjectConfig(
-            project, manifest_path=manifest, install_dbt_deps=False, partial_parse=True
-        ),
-        profile_config=ProfileConfig(
-            profile_name=DBT_PROFILE,
-            target_name=DBT_TARGET,
-            profiles_yml_filepath=project / "profiles.yml",
-        ),
-        execution_config=ExecutionConfig(
-            execution_mode=ExecutionMode.LOCAL,
-            invocation_mode=InvocationMode.DBT_RUNNER,
-            dbt_executable_path=_dbt_executable(),
-        ),
-        # BUILD: one `dbt build` per model, so a failing test fails that model's task
-        # and no model downstream of it is published. Tests spanning several models
-        # (reconciliations) get a task of their own after all their parents.
-        render_config=RenderConfig(
-            load_method=LoadMode.DBT_MANIFEST,
-            test_behavior=TestBehavior.BUILD,
-            should_detach_multiple_parents_tests=True,
-            select=select or [],
-            exclude=exclude or [],
-        ),
-        operator_args={"install_deps": False, "env": DBT_RUN_ENV},
+    return json.loads(manifest.read_text())
+
+
+def _manifest_nodes(select: tuple, exclude: tuple) -> dict:
+    """The manifest's nodes that dbt's selection syntax picks (cosmos' selector)."""
+    from cosmos.constants import DbtResourceType
+    from cosmos.dbt.graph import DbtNode
+    from cosmos.dbt.selector import select_nodes
+
+    project = paths.dbt_project_dir()
+    raw = _manifest()["nodes"]
+    nodes = {
+        uid: DbtNode(
+            unique_id=uid,
+            resource_type=DbtResourceType(node["resource_type"]),
+            depends_on=node["depends_on"].get("nodes", []),
+            path_base=project,
+            original_file_path=Path(node["original_file_path"]),
+            package_name=node.get("package_name"),
+            tags=node.get("tags", []),
+            config=node.get("config", {}),
+            fqn=node.get("fqn"),
+        )
+        for uid, node in raw.items()
+        if node["resource_type"] in ("model", "test", "seed", "snapshot")
+    }
+    chosen = select_nodes(project, nodes, list(select) or None, list(exclude) or None)
+    return {uid: raw[uid] for uid in chosen}
+
+
+def _build_task(select: list[str], exclude: list[str]):
+    from airflow.sdk import task
+
+    @task(task_id=BUILD_TASK)
+    def build(**context) -> dict:
+        """`dbt build` of the selection, once; each node's result to XCom."""
+        args = [
+            *(["--select", *select] if select else []),
+            *(["--exclude", *exclude] if exclude else []),
+        ]
+        return run_build(args, context)
+
+    return build()
+
+
+def _model_task(group_id: str, uid: str, name: str, suffix: str = "_model_build"):
+    from airflow.sdk import task
+    from airflow.sdk.exceptions import AirflowFailException
+
+    @task(task_id=f"{name}{suffix}")
+    def model(**context) -> str:
+        """This node's result in the run's `dbt build` (or its own build, when dbt skipped it
+        or this task runs again)."""
+        ti = context["ti"]
+        outcome = (ti.xcom_pull(task_ids=f"{group_id}.{BUILD_TASK}") or {}).get(uid)
+        if outcome is None or outcome["status"] == "skipped" or ti.try_number > 1:
+            why = "this task runs again" if ti.try_number > 1 else "not built in the run's build"
+            log.info("%s: building it alone (%s)", name, why)
+            outcome = run_build(["--select", name], context).get(uid) or {"status": "skipped"}
+        problem = describe(name, outcome)
+        if problem is None:
+            return outcome["status"]
+        if outcome.get("failed_tests") and not outcome.get("error"):
+            raise AirflowFailException(problem)  # the data fails its tests: no retry helps
+        raise RuntimeError(problem)  # an error (a lock timeout, the server): retried
+
+    return model()
+
+
+def describe(name: str, outcome: dict) -> str | None:
+    """None for a node that built and passed its tests; else what went wrong, naming the
+    failing tests."""
+    lines = []
+    if outcome.get("error"):
+        lines.append(f"dbt: {name} failed: {outcome['error']}")
+    for test in outcome.get("failed_tests", []):
+        lines.append(f"dbt test {test['name']} failed on {name}: {test['message']}")
+    if not lines and outcome.get("status") == "skipped":
+        lines.append(f"dbt: {name} was not built")
+    return "\n".join(lines) or None
+
+
+def run_build(args: list[str], context) -> dict:
+    """`dbt build` in this process (dbtRunner), the run's test window shared; returns
+    {unique_id: {status, error, failed_tests, seconds}} of the models and shared tests."""
+    from dbt.cli.main import dbtRunner
+
+    project = paths.dbt_project_dir()
+    target = (
+        paths.dbt_target_dir()
+        / "runs"
+        / str(context.get("dag").dag_id if context.get("dag") else "dbt")
     )
+    command = [
+        "build",
+        "--project-dir", str(project),
+        "--profiles-dir", str(project),
+        "--target", DBT_TARGET,
+        "--target-path", str(target),
+        *args,
+    ]  # fmt: skip
+    with runtime.environment_overrides({"OMNI_DBT_TEST_ALL_ROWS": str(test_all_rows(context))}):
+        result = dbtRunner().invoke(command)
+    if result.exception is not None or result.result is None:
+        raise RuntimeError(f"dbt build did not run: {result.exception}")
+    return outcomes(result.result.results)
 
 
-def _dbt_executable() -> str:
-    from omnichannel.runtime import venv_bin
-
-    return venv_bin("dbt")
+def outcomes(results) -> dict:
+    """Per model, and per test spanning several models, what the build did: a test on
+    one model adds to its model's failed_tests when it fails."""
+    manifest_nodes = _manifest()["nodes"]
+    out: dict[str, dict] = {}
+    for r in results:
+        node = r.node
+        status = str(getattr(r.status, "value", r.status))
+        if node.resource_type not in ("model", "test", "unit_test"):
+            continue
+        parents = {
+            p for p in manifest_nodes.get(node.unique_id, {}).get("depends_on", {}).get("nodes", [])
+            if p.startswith("model.")
+        }  # fmt: skip
+        if node.resource_type == "model" or (node.resource_type == "test" and len(parents) > 1):
+            entry = out.setdefault(node.unique_id, {"failed_tests": []})
+            entry.update(status=status, seconds=round(r.execution_time or 0.0, 2))
+            if status in FAILED and node.resource_type == "model":
+                entry["error"] = (r.message or "")[:2000]
+        if node.resource_type != "model" and status in FAILED:
+            owner = node.unique_id if len(parents) > 1 else next(iter(parents), None)
+            entry = out.setdefault(owner, {"status": "success", "failed_tests": []})
+            entry["failed_tests"].append(
+                {"name": node.name, "message": (r.message or status)[:500]}
+            )
+    return out

@@ -32,9 +32,11 @@ def load_dags() -> dict:
     return bag.dags
 
 
-def run_dag(dag, logical_date: datetime | None, may_fail: bool = False) -> bool:
+def run_dag(
+    dag, logical_date: datetime | None, may_fail: bool = False, conf: dict | None = None
+) -> bool:
     started = clock.monotonic()
-    run = dag.test(logical_date=logical_date)
+    run = dag.test(logical_date=logical_date, run_conf=conf)
     state = str(getattr(run, "state", "unknown"))
     log.info("%s %s: %s in %.1fs", dag.dag_id, logical_date, state, clock.monotonic() - started)
     if state.endswith("success"):

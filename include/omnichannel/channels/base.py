@@ -8,12 +8,12 @@ and `close()`. Errors are `ExtractError`s naming channel, stream and page.
 from __future__ import annotations
 
 import json
-import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import httpx
 
+from omnichannel.channels.clock import WallClock
 from omnichannel.streams import ExtractError
 
 RETRY_STATUSES = (429, 500, 502, 503, 504)
@@ -82,6 +82,11 @@ class HttpSource:
         )
         self._plain: httpx.Client | None = None
         self.source_time: datetime | None = None  # Date of the latest response
+        # the pipeline gives a connector its clock (clock.current()); what it waited on the
+        # API (throttling, backoff, polling) and how many calls it made go to the ledger
+        self.clock = WallClock()
+        self.calls = 0
+        self.waited = 0.0
 
     def close(self) -> None:
         self.http.close()
@@ -107,8 +112,13 @@ class HttpSource:
                 page,
                 f"throttled for over {self.max_throttle_wait:.0f}s: {reason}",
             )
-        time.sleep(min(wait, self.max_backoff))
+        self.pause(min(wait, self.max_backoff))
         return waited
+
+    def pause(self, seconds: float) -> None:
+        """Wait on the connector's clock (a real sleep, or simulated time)."""
+        self.clock.sleep(seconds)
+        self.waited += seconds
 
     def request(self, stream: str, page: int | None, method: str, url: str, plain=False, **kwargs):
         """The response of a request, after retries on transport errors, 429 and 5xx.
@@ -122,6 +132,7 @@ class HttpSource:
         while True:
             wait = None
             try:
+                self.calls += 1
                 response = client.request(method, url, **kwargs)
                 self.source_time = _http_date(response) or self.source_time
             except httpx.TransportError as exc:  # includes timeouts
@@ -149,7 +160,7 @@ class HttpSource:
                     self.channel_id, stream, page, f"gave up after {failures} attempts: {reason}"
                 )
             backoff = wait if wait is not None else 0.5 * 2 ** (failures - 1)
-            time.sleep(min(backoff, self.max_backoff))
+            self.pause(min(backoff, self.max_backoff))
 
     def throttle_wait(self, response: httpx.Response) -> float | None:
         """Seconds to wait on a 429 without Retry-After (a kind may read its own headers)."""

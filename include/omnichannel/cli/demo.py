@@ -13,17 +13,19 @@ from __future__ import annotations
 import os
 import time as clock
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import typer
 
 from omnichannel import runtime, warehouse
 from omnichannel.airflow.runs import load_dags, run_dag
+from omnichannel.channels import clock as clocks
+from omnichannel.cli.progress import Output, Progress
 from omnichannel.config import ChannelsConfig, load_channels
-from omnichannel.kinds import extracted_channels
+from omnichannel.kinds import extracted_channels, extracted_streams
 from omnichannel.load.ledger import every_batch_balances
-from omnichannel.pipeline import local_day_interval
+from omnichannel.pipeline import local_day_interval, prepare_all
 from omnichannel.reference import reference_dir
 from omnisim.kinds import airflow_connections
 from omnisim.server import Simulator, landing_dirs, world_from_config
@@ -51,65 +53,117 @@ class DemoResult:
         return out
 
 
-def demo_span(config: ChannelsConfig, days: int) -> tuple[date, date]:
-    first = min(c.start_date for c in config.channels)
-    return first, first + timedelta(days=days - 1)
+# days the world is simulated before the channels' start_date, loaded by the catch-up: the
+# forecast backtest needs its horizon (28 days) plus two weeks of training before an origin
+HISTORY_DAYS = 21
+
+
+def demo_span(config: ChannelsConfig, days: int, history_days: int = 0) -> tuple[date, date]:
+    """The first and last local day the demo loads: `history_days` before the channels'
+    first start_date, then `days` from it."""
+    opened = min(c.start_date for c in config.channels)
+    return opened - timedelta(days=history_days), opened + timedelta(days=days - 1)
 
 
 def run_demo(
     days: int,
     seed: int,
-    echo=print,
+    progress: Progress | None = None,
     reset: bool = False,
     faults: bool = False,
     transform: bool = True,
+    daily_days: int = 1,
+    history_days: int = HISTORY_DAYS,
 ) -> DemoResult:
-    """The pipeline through the real DAGs on simulated days. With `faults`, the simulator's
-    fault profile (simulator.yml) is on: the gate quarantines bad rows or holds a batch,
-    which fails that run of the extract DAG without stopping the demo, and the mart then
-    differs from the truth by what is in quarantine."""
+    """The pipeline through the real DAGs on simulated days: a catch-up run per channel
+    instance over the span but its last `daily_days` (one batch per stream and day, as a
+    backfill would), one transform, then the last days as daily runs would go (an extract
+    run per channel and day, the incremental transform, forecasts).
+
+    The simulator runs on simulated time: every interval is read as at its end, and the
+    connectors' waits on the rate limits advance simulated time instead of sleeping (the
+    ledger keeps what they waited: what the same work costs against the channels). With
+    `faults`, the simulator's fault profile (simulator.yml) is on: the gate quarantines
+    bad rows or holds a batch, which fails that extract run without stopping the demo,
+    and the mart then differs from the truth by what is in quarantine."""
     started = clock.monotonic()
+    progress = progress or Progress()
     config = load_channels()
-    first, last = demo_span(config, days)
-    echo(f"warehouse: {warehouse.status()['url']}")
+    first, last = demo_span(config, days, history_days)
+    progress.say(f"warehouse: {warehouse.status()['url']}")
     runtime.apply()
     if reset:
-        echo("reset: dropping " + ", ".join(warehouse.PIPELINE_SCHEMAS))
+        progress.say("reset: dropping " + ", ".join(warehouse.PIPELINE_SCHEMAS))
         warehouse.reset()
     runtime.migrate_airflow_db()
     runtime.dbt_parse()
     world = world_from_config(
-        seed, config, end=max(last + timedelta(days=1), first + timedelta(days=119))
+        seed,
+        config,
+        end=max(last + timedelta(days=1), first + timedelta(days=119)),
+        history_days=history_days,
     )
     extracted = extracted_channels(config)
     profile = fault_profile() if faults else None
     reference = reference_dir(config)
-    with Simulator(
-        world, landing=landing_dirs(config), faults=profile, reference=reference
-    ) as simulator:
-        os.environ.update(airflow_connections(config.channels, simulator.url))
+    daily = [last - timedelta(days=n) for n in reversed(range(min(daily_days, days)))]
+    with (
+        Simulator(
+            world,
+            landing=landing_dirs(config),
+            faults=profile,
+            reference=reference,
+            simulated_time=True,
+        ) as simulator,
+        runtime.environment_overrides(
+            {**airflow_connections(config.channels, simulator.url), clocks.ENV: simulator.url}
+        ),
+    ):
         dags = load_dags()
-        for n in range((last - first).days + 1):
-            day = first + timedelta(days=n)
+        prepare_all(config)  # the ledger exists before the first run is watched
+        catch_up_last = (daily[0] if daily else last + timedelta(days=1)) - timedelta(days=1)
+        for channel in extracted:
+            since = max(first, channel.start_date - timedelta(days=history_days))
+            if catch_up_last < since:
+                continue
+            end = local_day_interval(channel, catch_up_last).end
+            simulator.set_clock(end)
+            conf = {"from_date": since.isoformat(), "to_date": catch_up_last.isoformat()}
+            batches = len(extracted_streams(channel)) * ((catch_up_last - since).days + 1)
+            with progress.extract("catch-up", channel.channel_id, batches):
+                _extract(dags, channel, end, faults, conf)
+        if transform and catch_up_last >= first:
+            _transform(dags, progress)
+        for day in daily:
             for channel in extracted:
                 if day < channel.start_date:
                     continue
                 end = local_day_interval(channel, day).end
                 simulator.set_clock(end)
-                echo(f"extract  {channel.channel_id} {day} (simulator clock {end.isoformat()})")
-                # dag.test() takes the interval that ends at the logical date it is given
-                if not run_dag(dags[f"extract_{channel.channel_id}"], end, may_fail=faults):
-                    echo(
-                        f"         {channel.channel_id} {day}: a batch held (omni quarantine list)"
-                    )
-        if transform:
-            echo("transform dbt (cosmos)")
-            run_dag(dags["transform_dbt"], None)
-            echo("forecast demand, replenishment plan")
-            run_dag(dags["forecast_demand"], None)
+                streams = len(extracted_streams(channel))
+                with progress.extract(str(day), channel.channel_id, streams):
+                    _extract(dags, channel, end, faults)
+            if transform:
+                _transform(dags, progress)
     ids = {c.channel_id for c in extracted}
     truth = [row for row in daily_truth(world, first, last) if row.channel_id in ids]
     return DemoResult(first, last, truth, read_mart(), clock.monotonic() - started, faults)
+
+
+def _extract(dags: dict, channel, end, faults: bool, conf: dict | None = None) -> None:
+    """An extract run of a channel (dag.test takes the interval that ends at the logical
+    date it is given; `conf` asks for a catch-up). With faults, a held batch fails the run
+    without stopping the demo (the progress line counts it). A daily run says so: in one
+    process, dag.test() keeps an earlier run's conf in the DAG's params."""
+    daily = {"from_date": None, "to_date": None}
+    run_dag(dags[f"extract_{channel.channel_id}"], end, faults, conf or daily)
+
+
+def _transform(dags: dict, progress: Progress) -> None:
+    with progress.step("transform  dbt under cosmos"):
+        run_dag(dags["transform_dbt"], None)
+    with progress.step("forecast   demand, replenishment plan"):
+        run_dag(dags["forecast_demand"], None)
 
 
 def read_mart() -> dict[tuple[str, date], tuple[int, Decimal, Decimal]]:
@@ -145,6 +199,10 @@ def summary(result: DemoResult) -> str:
                                        <> rows_published + coalesce(rows_quarantined, 0))
                from ops.load_batches where status in ('published', 'held')"""
         ).fetchone()
+        [(calls, waited)] = conn.execute(
+            "select coalesce(sum(api_calls), 0), coalesce(sum(api_wait_seconds), 0) "
+            "from ops.load_batches"
+        ).fetchall()
     lines = [
         f"KPIs {result.first_day} .. {result.last_day} (channel's local days)",
         f"{'channel':<14}{'cur':<5}{'orders':>8}{'GMV':>14}{'net revenue':>14}{'AOV':>9}",
@@ -167,6 +225,8 @@ def summary(result: DemoResult) -> str:
         "batches: " + ", ".join(f"{status} {count}" for status, count in batches),
         f"rows: {quality[0]:,} received = {quality[1]:,} published + {quality[2]:,} "
         f"quarantined ({'every batch adds up' if not quality[3] else f'{quality[3]} do NOT'})",
+        f"channel APIs: {calls:,} calls, {_duration(waited)} waiting on their rate limits "
+        f"(simulated clock; against the channels the extracts take at least that long)",
         f"took {result.seconds:.0f}s",
         "",
         "where to look:",
@@ -181,9 +241,22 @@ def summary(result: DemoResult) -> str:
     return "\n".join(lines)
 
 
+def _duration(seconds) -> str:
+    seconds = int(round(float(seconds)))
+    hours, rest = divmod(seconds, 3600)
+    return (
+        f"{hours}h {rest // 60:02d}m {rest % 60:02d}s"
+        if hours
+        else f"{rest // 60}m {rest % 60:02d}s"
+    )
+
+
 def cmd_demo(
-    days: int = typer.Option(7, help="simulated days"),
+    days: int = typer.Option(28, help="simulated days from the channels' start_date"),
     seed: int = typer.Option(42, help="the world's seed"),
+    history: int = typer.Option(
+        HISTORY_DAYS, help="days of history before them, loaded by the catch-up run"
+    ),
     reset: bool = typer.Option(
         False, "--reset", help="drop what the pipeline wrote first (after another seed)"
     ),
@@ -194,9 +267,31 @@ def cmd_demo(
     ),
 ) -> None:
     """Run the pipeline through the real Airflow DAGs on simulated days, then check the
-    marts against the simulator's truth."""
-    result = run_demo(days=days, seed=seed, reset=reset, faults=faults)
-    typer.echo(summary(result))
+    marts against the simulator's truth. Airflow's, dbt's and GX's logs go to a file under
+    .local/logs (VERBOSE=1: on the terminal)."""
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    log_path = warehouse.local_dir() / "logs" / f"demo-{stamp}.log"
+    verbose = os.environ.get("VERBOSE", "") not in ("", "0")
+    with Output(log_path, verbose) as output:
+        if not output.verbose:
+            output.say(f"omni demo: {history}+{days} days, seed {seed}; logs in {log_path}")
+        try:
+            result = run_demo(
+                days=days,
+                seed=seed,
+                progress=Progress(output),
+                reset=reset,
+                faults=faults,
+                history_days=history,
+            )
+        except Exception:
+            if not output.verbose:
+                output.say("failed; the log's last lines:")
+                for line in output.tail():
+                    output.say("  " + line[:300])
+                output.say(f"the whole log: {log_path}")
+            raise
+        output.say(summary(result))
     # with faults the mart differs by design, but every row must still be accounted for
     balanced = every_batch_balances()
     if not balanced or (result.mismatches and not faults):

@@ -158,6 +158,11 @@ create index if not exists batch_covers_batch_idx on ops.batch_covers (batch_id)
 -- files or pages quarantined whole (unreadable), beside the rows counted above
 alter table ops.load_batches add column if not exists pages_quarantined integer not null
     default 0;
+-- the channel's API as the batch met it: requests made, and seconds waited on its limits
+-- (throttling, backoff, report polling) on the connector's clock: real seconds against a
+-- real channel, simulated ones against the simulator (what the work costs at the channel)
+alter table ops.load_batches add column if not exists api_calls integer;
+alter table ops.load_batches add column if not exists api_wait_seconds numeric(12, 3);
 
 -- alert records; the alerting issue routes them (Slack, e-mail) and adds the review page.
 -- A repeat of an open alert (same fingerprint) counts on the same row.

@@ -141,7 +141,7 @@ def handle(ctx, request, rest: str):
         if not match:
             continue
         rate, burst = RATE_LIMITS[operation]
-        bucket = state.setdefault(operation, Bucket(burst, rate))
+        bucket = state.setdefault(operation, Bucket(burst, rate, ctx.app.api_time))
         limit = {"x-amzn-RateLimit-Limit": f"{rate:g}", "x-amzn-RequestId": _request_id(ctx)}
         page = 1 + int(bool(request.arg("NextToken") or request.arg("nextToken")))
         fault = ctx.app.draw_fault(ctx, _stream(operation), page)

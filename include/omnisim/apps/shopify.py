@@ -158,7 +158,9 @@ def _bucket(ctx) -> Bucket:
     if "bucket" not in state:
         limits = ctx.channel.rate_limits
         state["bucket"] = Bucket(
-            limits.get("maximum", BUCKET_SIZE), limits.get("restore_rate", RESTORE_RATE)
+            limits.get("maximum", BUCKET_SIZE),
+            limits.get("restore_rate", RESTORE_RATE),
+            ctx.app.api_time,
         )
     return state["bucket"]
 

@@ -143,38 +143,65 @@ def test_the_forecast_runs_on_the_marts_the_transform_publishes(channels):
 def test_publications_test_their_rows_and_the_weekly_run_tests_every_row(channels):
     """Runs raw publications trigger test what they published; the weekly cron run and a
     run triggered with test_all_rows test every row (OMNI_DBT_TEST_ALL_ROWS, which dbt's
-    macro test_all_rows reads). Every dbt task of a run gets the same value."""
-    import copy
+    macro test_all_rows reads, set by the run's one dbt build)."""
     from types import SimpleNamespace
 
-    import jinja2
-
+    from omnichannel.airflow.dbt import test_all_rows
     from omnichannel.airflow.factories import build_transform_dag
 
     dag = build_transform_dag(channels)
     assert type(dag.timetable.timetable).__name__ == "CronTriggerTimetable"
     assert dag.timetable.timetable.expression == "0 3 * * 0"
-    dbt_tasks = [t for t in dag.tasks if t.task_id.startswith("dbt.")]
-    rendered = {}
-    for run_type, test_all_rows in (
-        ("asset_triggered", False),
-        ("scheduled", False),
-        ("manual", True),
-        ("manual", False),
-    ):
-        context = {
-            "params": {"test_all_rows": test_all_rows},
-            "dag_run": SimpleNamespace(run_type=run_type),
-        }
-        values = set()
-        for original in dbt_tasks:
-            task = copy.copy(original)
-            task.render_template_fields(context, jinja_env=jinja2.Environment())
-            values.add(task.env["OMNI_DBT_TEST_ALL_ROWS"])
-        [rendered[(run_type, test_all_rows)]] = values
-    assert rendered == {
-        ("asset_triggered", False): "False",
-        ("scheduled", False): "True",
-        ("manual", True): "True",
-        ("manual", False): "False",
+    rendered = {
+        (run_type, all_rows): test_all_rows(
+            {"params": {"test_all_rows": all_rows}, "dag_run": SimpleNamespace(run_type=run_type)}
+        )
+        for run_type, all_rows in (
+            ("asset_triggered", False),
+            ("scheduled", False),
+            ("manual", True),
+            ("manual", False),
+        )
     }
+    assert rendered == {
+        ("asset_triggered", False): False,
+        ("scheduled", False): True,
+        ("manual", True): True,
+        ("manual", False): False,
+    }
+
+
+def test_one_dbt_build_then_a_task_per_model_wired_as_dbts_graph(channels):
+    """transform_dbt runs one `dbt build` of its selection; each model's task follows the
+    models it selects from (so a failed model's descendants are upstream_failed), a test
+    on several models has a task after all of them, and no forecast model is in it."""
+    import json
+
+    from omnichannel import paths
+    from omnichannel.airflow.factories import build_transform_dag
+
+    dag = build_transform_dag(channels)
+    manifest = json.loads((paths.dbt_target_dir() / "manifest.json").read_text())
+    models = {
+        n["name"]: n for n in manifest["nodes"].values()
+        if n["resource_type"] == "model" and "forecast" not in n["tags"]
+    }  # fmt: skip
+    tasks = {t.task_id: t for t in dag.tasks if t.task_id.startswith("dbt.")}
+    assert {f"dbt.{name}_model_build" for name in models} | {"dbt.build"} <= set(tasks)
+    fct = tasks["dbt.fct_orders_model_build"]
+    parents = {
+        manifest["nodes"][p]["name"] for p in models["fct_orders"]["depends_on"]["nodes"]
+        if p.startswith("model.")
+    }  # fmt: skip
+    assert {t.removeprefix("dbt.").removesuffix("_model_build") for t in fct.upstream_task_ids} \
+        == parents  # fmt: skip
+    gmv = tasks["dbt.assert_mart_gmv_reconciles_with_orders_test"]
+    assert len(gmv.upstream_task_ids) > 1
+    roots = [t for t in tasks.values() if t.upstream_task_ids == {"dbt.build"}]
+    assert roots and all(not manifest_parents(models, t) for t in roots)
+
+
+def manifest_parents(models: dict, task) -> list[str]:
+    name = task.task_id.removeprefix("dbt.").removesuffix("_model_build")
+    node = models.get(name)
+    return [p for p in node["depends_on"]["nodes"] if p.startswith("model.")] if node else []

@@ -4,7 +4,6 @@ Orders, Finances, FBA Inventory and the Sales and Traffic report."""
 from __future__ import annotations
 
 import gzip
-import time
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -198,7 +197,7 @@ class AmazonClient(HttpSource):
                 break
             if state in ("CANCELLED", "FATAL"):
                 raise ExtractError(self.channel_id, stream, number, f"report {report_id} {state}")
-            time.sleep(self.poll_seconds)
+            self.pause(self.poll_seconds)
         else:
             raise ExtractError(self.channel_id, stream, number, f"report {report_id} not done")
         document = self.get(stream, number, f"{REPORTS}/documents/{status['reportDocumentId']}")
