@@ -42,8 +42,14 @@ def run_dag(
     if state.endswith("success"):
         return True
     if not may_fail:
+        failed = sorted(
+            ti.task_id
+            for ti in run.get_task_instances()
+            if getattr(ti.state, "value", ti.state) == "failed"
+        )
         raise DagRunError(
-            f"DAG run {dag.dag_id} ({logical_date}) ended {state}; see the task logs "
-            f"above or `make airflow`"
+            f"DAG run {dag.dag_id} ({logical_date}) ended {state}"
+            + (f", failed: {', '.join(failed)}" if failed else "")
+            + "; see the task logs or `make airflow`"
         )
     return False

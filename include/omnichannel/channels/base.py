@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 import httpx
 
 from omnichannel.channels.clock import WallClock
+from omnichannel.channels.tls import tls
 from omnichannel.streams import ExtractError
 
 RETRY_STATUSES = (429, 500, 502, 503, 504)
@@ -77,6 +78,7 @@ class HttpSource:
         self.timeout = httpx.Timeout(timeout, connect=10.0)
         self.http = httpx.Client(
             timeout=self.timeout,
+            verify=tls(),
             headers={"Accept": "application/json", **(headers or {})},
             auth=auth,
         )
@@ -97,7 +99,7 @@ class HttpSource:
         """A client without the channel's credentials (headers, auth), for URLs on other
         hosts such as pre-signed document links."""
         if self._plain is None:
-            self._plain = httpx.Client(timeout=self.timeout)
+            self._plain = httpx.Client(timeout=self.timeout, verify=tls())
         return self._plain
 
     def wait_throttled(self, stream: str, page, wait: float, waited: float, reason: str) -> float:
@@ -128,12 +130,14 @@ class HttpSource:
         `max_throttle_wait` seconds in all, so a 429 storm slows a batch down but does not
         fail it. `plain`: without the channel's credentials (another host)."""
         client = self.plain_http() if plain else self.http
+        extra_headers = kwargs.pop("headers", None) or {}
         failures, throttled_for = 0, 0.0
         while True:
             wait = None
             try:
                 self.calls += 1
-                response = client.request(method, url, **kwargs)
+                headers = {**extra_headers, **self.clock.headers()}
+                response = client.request(method, url, headers=headers, **kwargs)
                 self.source_time = _http_date(response) or self.source_time
             except httpx.TransportError as exc:  # includes timeouts
                 reason = f"transport error: {type(exc).__name__}: {exc}"

@@ -23,7 +23,12 @@ from datetime import datetime
 
 import httpx
 
+from omnichannel.channels.tls import tls
+
 ENV = "OMNI_SIMULATED_CLOCK"
+# a connector's waits since its last request, sent with the next one: the simulator
+# advances its API time by them before it answers (no round trip per wait)
+ADVANCE_HEADER = "X-Simulated-Clock-Advance"
 
 
 class WallClock:
@@ -34,6 +39,9 @@ class WallClock:
 
     def start_run(self, at: datetime) -> None:
         """A real run reads the channel as it is now, whatever its interval."""
+
+    def headers(self) -> dict[str, str]:
+        return {}
 
     def close(self) -> None:
         pass
@@ -46,7 +54,8 @@ class SimulatedClock:
 
     def __init__(self, simulator_url: str):
         self.url = simulator_url.rstrip("/") + "/_simulator/clock"
-        self.http = httpx.Client(timeout=httpx.Timeout(10.0))
+        self.http = httpx.Client(timeout=httpx.Timeout(10.0), verify=tls())
+        self.pending = 0.0  # waited since the last request to the simulator
 
     def _post(self, body: dict) -> None:
         response = self.http.post(self.url, json=body)
@@ -54,12 +63,26 @@ class SimulatedClock:
             raise RuntimeError(f"simulated clock at {self.url}: HTTP {response.status_code}")
 
     def sleep(self, seconds: float) -> None:
-        self._post({"advance": seconds})
+        self.pending += seconds
+
+    def headers(self) -> dict[str, str]:
+        """The waits to tell the simulator with the next request (then they are told)."""
+        if not self.pending:
+            return {}
+        pending, self.pending = self.pending, 0.0
+        return {ADVANCE_HEADER: f"{pending:.6f}"}
 
     def start_run(self, at: datetime) -> None:
+        self._flush()
         self._post({"now": at.isoformat()})
 
+    def _flush(self) -> None:
+        if self.pending:
+            pending, self.pending = self.pending, 0.0
+            self._post({"advance": pending})
+
     def close(self) -> None:
+        self._flush()
         self.http.close()
 
 

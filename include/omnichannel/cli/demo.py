@@ -160,7 +160,7 @@ def _extract(dags: dict, channel, end, faults: bool, conf: dict | None = None) -
 
 
 def _transform(dags: dict, progress: Progress) -> None:
-    with progress.step("transform  dbt under cosmos"):
+    with progress.step("transform  dbt: one build, a task per model"):
         run_dag(dags["transform_dbt"], None)
     with progress.step("forecast   demand, replenishment plan"):
         run_dag(dags["forecast_demand"], None)

@@ -11,6 +11,7 @@ rows and held batches without hooking into Airflow.
 from __future__ import annotations
 
 import os
+import re
 import sys
 import threading
 import time
@@ -21,6 +22,8 @@ from pathlib import Path
 from omnichannel import warehouse
 
 FINISHED = ("published", "held", "failed", "skipped")
+# the last line of a traceback: `package.module.SomeError: what went wrong`
+EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception): ")
 
 
 class Output:
@@ -63,12 +66,19 @@ class Output:
     def say(self, text: str) -> None:
         print(text, file=self.terminal, flush=True)
 
-    def tail(self, lines: int = 25) -> list[str]:
-        """The log's last lines (what a failure printed last)."""
+    def tail(self, lines: int = 8, errors: int = 3) -> list[str]:
+        """What a failure left in the log: its last exception lines (a task's error names
+        what failed), then its last lines."""
         if self.log_path is None or not self.log_path.exists():
             return []
+        last, raised = deque(maxlen=lines), deque(maxlen=errors)
         with open(self.log_path, errors="replace") as log:
-            return [line.rstrip("\n") for line in deque(log, maxlen=lines)]
+            for line in log:
+                line = line.rstrip("\n")
+                last.append(line)
+                if EXCEPTION_LINE.match(line):
+                    raised.append(line)
+        return [*raised, "...", *last] if raised else list(last)
 
 
 class Progress:
@@ -100,7 +110,7 @@ class Progress:
 
         def line() -> str:
             finished, rows, held, waited = _ledger_counts(channel_id, since)
-            text = f"{label:<9}{channel_id:<18}{finished:>4}/{batches} batches {rows:>9,} rows"
+            text = f"{label:<11}{channel_id:<17}{finished:>4}/{batches} batches {rows:>9,} rows"
             text += f"  {held} held" if held else ""
             return text + f"  (API waits {_short(waited)} simulated)" if waited else text
 

@@ -169,7 +169,12 @@ def _mark_deleted(conn: psycopg.Connection, q: _Statements, batch: ledger.Batch)
     """Records of the groups the batch lists in full (a store's day, an order's refunds)
     that it does not hold were deleted at the source: marked `deleted_at` (their last
     version goes to history), not removed. The rest of such a group is published again
-    (published_at), so incremental models rebuild what the deleted records were part of."""
+    (published_at), so incremental models rebuild what the deleted records were part of.
+
+    Only records a batch of the same or an earlier interval published can be found gone:
+    a read of an older interval published after a newer one (a catch-up's intervals run in
+    any order; on the simulated clock each is read as at its end) must not delete what the
+    newer read saw. A deletion the older read cannot prove is found by the next run."""
     spec = q.spec
     group = _join(sql.SQL("r.{}::text").format(sql.Identifier(c)) for c in spec.complete_for)
     key = ("channel_id", *spec.key)
@@ -179,6 +184,8 @@ def _mark_deleted(conn: psycopg.Connection, q: _Statements, batch: ledger.Batch)
         where r.channel_id = %(channel)s and r.deleted_at is null
           and array[{group}] in (select covers from ops.batch_covers where batch_id = %(batch)s)
           and not exists (select from {source} as l where ({typed}) = ({keys}){latest})
+          and (select b.interval_end from ops.load_batches as b where b.batch_id = r.batch_id)
+              <= %(read_until)s
         returning {group_out}""").format(
             raw=q.raw,
             group=group,
@@ -196,7 +203,7 @@ def _mark_deleted(conn: psycopg.Connection, q: _Statements, batch: ledger.Batch)
             if spec.later_page_replaces
             else sql.SQL(""),
         ),
-        {"batch": batch.batch_id, "channel": batch.channel_id},
+        {"batch": batch.batch_id, "channel": batch.channel_id, "read_until": batch.interval_end},
     ).fetchall()
     if deleted:
         conn.execute("set local omni.republish = 'on'")  # not a new version: no history copy

@@ -46,7 +46,8 @@ stores as (
     select
         sales.channel_id,
         sales.order_id,
-        sales.receipt_no || '/' || sales.line_no as refund_id,
+        -- receipt numbers are a store's own: two stores print the same one
+        sales.store_id || '/' || sales.receipt_no || '/' || sales.line_no as refund_id,
         sales.sold_at at time zone channels.timezone as refunded_at,
         sales.currency,
         -sales.units as units,
