@@ -102,7 +102,7 @@ FILL = [
                          (20 + n % 60)::numeric(18, 2) as p) v""",
     """insert into raw.pos_files__sales
        select 'pos_fr', 'R' || (d * 100000 + n), s, ('{START}'::date + d), '{START}'::timestamp + d * interval '1 day' + interval '10 hours',
-         k, '400638' || lpad(((n * k) % {skus})::text, 7, '0'), null, 1, 20, 0, 20, 0.2, 3.33, 'EUR', '', null, 'f.csv',
+         k, '400638' || lpad(((n * k) % {skus})::text, 7, '0'), null, 1, 20, 0, 20, 0.2, 3.33, 'EUR', '', null, 'f.csv', n * 2 + k,
          '{{}}'::jsonb, 0, {pub}
        from generate_series({d0}, {d1} - 1) d, generate_series(1, {pos}) n, generate_series(1, 2) k,
          (values ('paris01'), ('lyon01')) st (s)""",
@@ -116,7 +116,7 @@ FILL = [
          '{{}}'::jsonb, 0, {pub}
        from generate_series({d0}, {d1} - 1) d, generate_series(0, {skus} - 1) s""",
     """insert into raw.pos_files__stock
-       select 'pos_fr', st, '{START}'::date + d, '400638' || lpad(s::text, 7, '0'), (d + s) % 20, 'f.csv', '{{}}'::jsonb, 0, {pub}
+       select 'pos_fr', st, '{START}'::date + d, '400638' || lpad(s::text, 7, '0'), (d + s) % 20, 'f.csv', s + 2, '{{}}'::jsonb, 0, {pub}
        from generate_series({d0}, {d1} - 1) d, generate_series(0, {skus} - 1) s, (values ('paris01'), ('lyon01')) x (st)""",
     """insert into raw.ga4__traffic
        select 'ga4_shopify_us', '{START}'::timestamptz + (d + 1) * interval '1 day', '{START}'::date + d, g,
@@ -175,7 +175,9 @@ def transform_under_airflow() -> tuple[float, float]:
     runtime.dbt_parse()
     dag = load_dags()["transform_dbt"]
     started = time.monotonic()
-    run = dag.test()
+    # the bench's raw and reference tables as filled above: the DAG's own load of the
+    # reference files is marked done, not run
+    run = dag.test(mark_success_pattern="load_reference")
     whole = time.monotonic() - started
     if not str(run.state).endswith("success"):
         raise SystemExit(f"transform_dbt ended {run.state}")
@@ -284,7 +286,7 @@ def main() -> None:
         f"| transform_dbt's dbt group as a DAG run (dag.test), the same build | {group:.1f} | {group / full:.0%} |"
     )
     print(
-        f"| transform_dbt, the whole DAG run (raw tables, reference files, dbt) | {airflow:.1f} | {airflow / full:.0%} |"
+        f"| transform_dbt, the whole DAG run (tables prepared, dbt; the reference load marked done) | {airflow:.1f} | {airflow / full:.0%} |"
     )
     print(f"\ntarget: dbt under Airflow ≤ 1.5× a plain dbt build of the same nodes: "
           f"{group / plain:.2f}× ({'met' if group <= 1.5 * plain else 'NOT met'})")  # fmt: skip
