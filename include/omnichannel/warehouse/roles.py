@@ -39,6 +39,10 @@ def ensure_warehouse_roles(admin_url: str, owner_url: str, bi_password: str) -> 
         # it would lose its superuser rights, or the pipeline would run as the BI reader
         raise ValueError(f"the pipeline's role {role!r} must be a role of its own")
     with psycopg.connect(admin_url, autocommit=True) as conn:
+        # one set-up at a time: processes starting together (test workers, the scheduler
+        # and a worker) would otherwise alter the same catalogue rows at once and fail with
+        # "tuple concurrently updated"; the lock goes with the connection
+        conn.execute("select pg_advisory_lock(hashtext('omnichannel.ensure_warehouse_roles'))")
         _ensure_login_role(conn, role, password)
         _ensure_login_role(conn, BI_ROLE, bi_password)
         if not conn.execute("select 1 from pg_database where datname = %s", (database,)).fetchone():

@@ -121,3 +121,22 @@ def test_init_refuses_the_templates_placeholders(monkeypatch):
     monkeypatch.setenv("AIRFLOW_FERNET_KEY", "change-me")
     with pytest.raises(ValueError, match="AIRFLOW_FERNET_KEY, BI_READER_PASSWORD"):
         deploy.init(admin_url="postgresql://nobody@127.0.0.1:1/none")
+
+
+def test_roles_set_up_by_processes_starting_together(fresh_database):
+    """Test workers (or a scheduler and its workers) start at once and each makes sure of
+    the roles: they take turns instead of failing with 'tuple concurrently updated'."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    admin = fresh_database
+    owner_url = _as(admin, OWNER, "first-secret")
+
+    def set_up(_):
+        roles.ensure_warehouse_roles(admin, owner_url, "bi-secret")
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        list(pool.map(set_up, range(12)))
+    [(owner,)] = _rows(
+        admin, "select pg_get_userbyid(datdba) from pg_database where datname = %s", DATABASE
+    )
+    assert owner == OWNER
