@@ -131,8 +131,8 @@ def test_roles_set_up_by_processes_starting_together(fresh_database):
     admin = fresh_database
     owner_url = _as(admin, OWNER, "first-secret")
 
-    def set_up(_):
-        roles.ensure_warehouse_roles(admin, owner_url, "bi-secret")
+    def set_up(_):  # bi_reader's real password: other tests connect as bi_reader meanwhile
+        roles.ensure_warehouse_roles(admin, owner_url, bi.password())
 
     with ThreadPoolExecutor(max_workers=6) as pool:
         list(pool.map(set_up, range(12)))
