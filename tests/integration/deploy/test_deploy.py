@@ -123,20 +123,29 @@ def test_init_refuses_the_templates_placeholders(monkeypatch):
         deploy.init(admin_url="postgresql://nobody@127.0.0.1:1/none")
 
 
-def test_roles_set_up_by_processes_starting_together(fresh_database):
+def test_roles_set_up_by_processes_starting_together():
     """Test workers (or a scheduler and its workers) start at once and each makes sure of
     the roles: they take turns instead of failing with 'tuple concurrently updated'."""
     from concurrent.futures import ThreadPoolExecutor
 
-    admin = fresh_database
-    owner_url = _as(admin, OWNER, "first-secret")
+    admin = warehouse.admin_url()
+    # a database and owner of its own: the other tests of this room may run meanwhile
+    database, owner_role = "omni_deploy_race_test", "omni_deploy_race_owner"
+    owner_url = _as(admin, owner_role, "race-secret", database)
 
     def set_up(_):  # bi_reader's real password: other tests connect as bi_reader meanwhile
         roles.ensure_warehouse_roles(admin, owner_url, bi.password())
 
-    with ThreadPoolExecutor(max_workers=6) as pool:
-        list(pool.map(set_up, range(12)))
-    [(owner,)] = _rows(
-        admin, "select pg_get_userbyid(datdba) from pg_database where datname = %s", DATABASE
-    )
-    assert owner == OWNER
+    try:
+        with ThreadPoolExecutor(max_workers=6) as pool:
+            list(pool.map(set_up, range(12)))
+        [(owner,)] = _rows(
+            admin, "select pg_get_userbyid(datdba) from pg_database where datname = %s", database
+        )
+        assert owner == owner_role
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(
+                sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(database))
+            )
+            conn.execute(sql.SQL("drop role if exists {}").format(sql.Identifier(owner_role)))
