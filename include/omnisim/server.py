@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import threading
 import time as wallclock
 from datetime import UTC, date, datetime, timedelta
@@ -30,6 +31,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 from omnichannel import paths
+from omnichannel.channels.clock import ADVANCE_HEADER
 from omnichannel.config import ChannelsConfig
 from omnisim.faults import FILE_FAULTS, WORLD_FAULTS, Fault, FaultBook, FaultError
 from omnisim.files import reference
@@ -39,9 +41,6 @@ from omnisim.spec import spec_from_config
 from omnisim.world import World
 
 log = logging.getLogger(__name__)
-# a client's waits since its last request, in simulated seconds (omnichannel's clock sends
-# it): API time advances by them before the request is answered
-ADVANCE_HEADER = "x-simulated-clock-advance"
 
 
 def world_from_config(
@@ -142,9 +141,17 @@ class SimulatorApp:
 
     def handle(self, request: Request) -> Response:
         try:
-            advance = request.headers.get(ADVANCE_HEADER)
+            # a client's waits since its last request (the library's clock sends them):
+            # API time advances by them before the request is answered
+            advance = request.headers.get(ADVANCE_HEADER.lower())
             if advance is not None and self.simulated_time:
-                self.advance(max(0.0, float(advance)))  # the client waited that long
+                try:
+                    seconds = float(advance)
+                except ValueError:
+                    seconds = math.nan
+                if not math.isfinite(seconds) or seconds < 0:
+                    return Response.of(400, {"errors": f"{ADVANCE_HEADER}: {advance!r}"})
+                self.advance(seconds)
             if request.path.startswith("/_simulator/"):
                 return self._control(request)
             match = ROUTE.match(request.path)

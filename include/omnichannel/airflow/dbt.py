@@ -89,12 +89,18 @@ def selected_graph(select: tuple, exclude: tuple) -> tuple[dict, dict]:
     return models, shared
 
 
-@lru_cache(maxsize=1)
 def _manifest() -> dict:
     manifest = paths.dbt_target_dir() / "manifest.json"
     if not manifest.exists():
         raise FileNotFoundError(f"{manifest} is missing: run `omni dbt-parse` (make does it)")
-    return json.loads(manifest.read_text())
+    return _read_manifest(str(manifest), manifest.stat().st_mtime_ns)
+
+
+@lru_cache(maxsize=2)
+def _read_manifest(path: str, mtime_ns: int) -> dict:
+    """Read once per version of the file: a long-lived process sees `omni dbt-parse`'s new
+    manifest (the modification time is part of the key)."""
+    return json.loads(Path(path).read_text())
 
 
 def _manifest_nodes(select: tuple, exclude: tuple) -> dict:

@@ -94,3 +94,13 @@ def test_the_wall_clock_simulator_refuses_to_be_advanced(simulator):
 
     answer = httpx.post(f"{simulator.url}/_simulator/clock", json={"advance": 5})
     assert answer.status_code == 409 and "wall-clock" in answer.text
+
+
+def test_a_wait_the_simulator_cannot_take_is_refused(simulated, channels):
+    import httpx
+
+    url = simulated.base_url("woo_uk") + "/wp-json/wc/v3/orders"
+    for bad in ("-1", "inf", "nan", "soon"):
+        answer = httpx.get(url, headers={clocks.ADVANCE_HEADER: bad})
+        assert answer.status_code == 400 and clocks.ADVANCE_HEADER in answer.text, bad
+    assert simulated.app.api_seconds == 0.0
