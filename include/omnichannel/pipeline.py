@@ -37,6 +37,11 @@ class BatchHeld(RuntimeError):
         self.fingerprint = fingerprint
 
 
+class UpstreamFailed(RuntimeError):
+    """A task failed only because an earlier task of its run did (publish after a held or
+    failed batch): that task's failure has the alert, this one adds none."""
+
+
 @dataclass(frozen=True)
 class Interval:
     start: datetime
@@ -224,6 +229,26 @@ def extract_and_land(
     return batch_id
 
 
+def extract_chunk(
+    channel: ChannelConfig,
+    stream: str,
+    intervals: list[Interval],
+    credentials: Credentials,
+    run_id: str | None = None,
+) -> list[int]:
+    """Extract and land the intervals in order, one batch each. A retry of the same run
+    resumes: an interval this run landed but did not publish keeps its batch."""
+    done = {}
+    if run_id is not None:
+        prepare(channel, stream)  # the ledger exists (a first run on a new warehouse)
+        with warehouse.connect() as conn:
+            done = ledger.batches_of_run(conn, channel.channel_id, stream, run_id)
+    return [
+        done.get(interval.start) or extract_and_land(channel, stream, interval, credentials, run_id)
+        for interval in intervals
+    ]
+
+
 def _api(client) -> dict:
     """What the batch cost at the channel's API (files kinds make no calls)."""
     calls = getattr(client, "calls", None)
@@ -323,6 +348,8 @@ def gate(channel: ChannelConfig, stream: str, batch_id: int) -> quality_gate.Gat
         batch = ledger.get_batch(conn, batch_id)
         if batch.status == "skipped":  # a snapshot kept or read too late: nothing to gate
             return None
+        if batch.status == "gated":  # passed in an earlier try (see extract_chunk)
+            return None
         if batch.status != "landed":
             raise RuntimeError(f"batch {batch_id} is {batch.status!r}, expected 'landed'")
         parameters = quality_gate.parameters(conn, channel, batch, rules)
@@ -383,6 +410,22 @@ def publish_batch(channel: ChannelConfig, stream: str, batch_id: int) -> ledger.
         batch.rows_duplicate,
     )
     return batch
+
+
+def publish_gated(
+    channel: ChannelConfig, stream: str, batch_ids: list[int]
+) -> tuple[list[ledger.Batch], dict[int, str]]:
+    """Publish the batches the gate passed (a skipped snapshot counts as done); returns
+    them and the status of each of the others (held, or failed at the gate)."""
+    with warehouse.connect() as conn:
+        statuses = ledger.statuses(conn, batch_ids)
+    published, refused = [], {}
+    for batch_id in batch_ids:
+        if statuses[batch_id] in ("gated", "published", "skipped"):
+            published.append(publish_batch(channel, stream, batch_id))
+        else:
+            refused[batch_id] = statuses[batch_id]
+    return published, refused
 
 
 def replay(channel: ChannelConfig, batch_id: int, accept: bool, by: str) -> ledger.Batch:

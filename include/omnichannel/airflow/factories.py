@@ -19,8 +19,9 @@ from airflow.sdk import (
     CronDataIntervalTimetable,
     CronTriggerTimetable,
     Param,
-    TaskGroup,
+    TriggerRule,
     task,
+    task_group,
 )
 from airflow.sdk.exceptions import AirflowFailException
 
@@ -65,10 +66,17 @@ def raw_asset(kind: str, stream: str) -> Asset:
     return Asset(name=f"raw.{table}", uri=f"omni://warehouse/raw/{table}", group="raw")
 
 
+# a catch-up run's days per mapped task: a task instance costs the scheduler and the
+# executor far more than one day's batch of most streams (a process per task under the
+# Local and Celery executors), and 90 days × 15 streams × 3 stages is 4,050 of them a day
+DAYS_PER_TASK = 7
+
+
 def build_extract_dag(channel: ChannelConfig) -> DAG:
     """One DAG per channel instance. A run makes one batch per stream and interval: its
     data interval, or one per local day when triggered with from_date/to_date to catch up
-    (the stream tasks are mapped over the intervals)."""
+    (each stream's task group is then mapped over chunks of days_per_task days, its tasks
+    working through their chunk's days in order)."""
     start = pendulum.instance(datetime.combine(channel.start_date, time(0)), tz=channel.timezone)
     with _dag(
         f"extract_{channel.channel_id}",
@@ -87,64 +95,91 @@ def build_extract_dag(channel: ChannelConfig) -> DAG:
             "to_date": Param(
                 None, type=["null", "string"], format="date", description="Last local day"
             ),
+            "days_per_task": Param(
+                DAYS_PER_TASK,
+                type="integer",
+                minimum=1,
+                description="Catching up: days each mapped task instance works through",
+            ),
         },
         tags=["extract", channel.kind, channel.channel_id],
         doc_md=__doc__,
     ) as dag:
 
         @task(task_id="intervals", retries=0)
-        def intervals(**context) -> list[dict]:
+        def intervals(**context) -> list[list[dict]]:
             from omnichannel.pipeline import Interval, run_intervals
 
             interval = Interval(context["data_interval_start"], context["data_interval_end"])
             params = context["params"]
-            chosen = run_intervals(channel, interval, params["from_date"], params["to_date"])
-            return [i.as_dict() for i in chosen]
+            chosen = [i.as_dict() for i in run_intervals(
+                channel, interval, params["from_date"], params["to_date"]
+            )]  # fmt: skip
+            size = int(params.get("days_per_task") or DAYS_PER_TASK)
+            return [chosen[n : n + size] for n in range(0, len(chosen), size)]
 
-        windows = intervals()
+        chunks = intervals()
         for stream in extracted_streams(channel):
-            _stream_tasks(channel, stream, windows)
+            _stream_tasks(channel, stream).expand(chunk=chunks)
     return dag
 
 
-def _stream_tasks(channel: ChannelConfig, stream: str, windows) -> None:
-    with TaskGroup(group_id=stream, tooltip=f"{stream}: extract → landing → gate → raw"):
+def _stream_tasks(channel: ChannelConfig, stream: str):
+    """A stream's three stages over one chunk of intervals (one, except in a catch-up run).
+    The gate holds a bad day without stopping the chunk's other days; publish then
+    publishes what the gate passed, and fails naming what it did not."""
 
+    @task_group(group_id=stream, tooltip=f"{stream}: extract → landing → gate → raw")
+    def stages(chunk: list[dict]):
         @task(task_id="extract_and_land", pool=pool_name(channel.channel_id))
-        def extract_and_land(window: dict, **context) -> int:
-            from omnichannel.pipeline import Interval
-            from omnichannel.pipeline import extract_and_land as run
+        def extract_and_land(chunk: list[dict], **context) -> list[int]:
+            from omnichannel.pipeline import Interval, extract_chunk
 
-            return run(
-                channel,
-                stream,
-                Interval.from_dict(window),
-                credentials_for(channel),
-                run_id=context["run_id"],
+            windows = [Interval.from_dict(window) for window in chunk]
+            return extract_chunk(
+                channel, stream, windows, credentials_for(channel), run_id=context["run_id"]
             )
 
         @task(task_id="gate", retries=0)
-        def gate(batch_id: int) -> int:
+        def gate(batch_ids: list[int]) -> list[int]:
             from omnichannel.pipeline import BatchHeld
             from omnichannel.pipeline import gate as run
 
-            try:
-                run(channel, stream, batch_id)
-            except BatchHeld as exc:
-                # the data will not change on retry; quarantine holds the rows
-                raise AirflowFailException(str(exc)) from exc
-            return batch_id
+            held = []
+            for batch_id in batch_ids:
+                try:
+                    run(channel, stream, batch_id)
+                except BatchHeld as exc:
+                    held.append(exc)
+            if held:  # the data will not change on retry; quarantine holds the rows
+                raise AirflowFailException("; ".join(map(str, held))) from held[0]
+            return batch_ids
 
-        @task(task_id="publish", outlets=[raw_asset(channel.kind, stream)])
-        def publish(batch_id: int) -> dict:
-            from omnichannel.pipeline import publish_batch
+        # runs after a failed gate too: the chunk's days the gate passed are published
+        @task(
+            task_id="publish",
+            outlets=[raw_asset(channel.kind, stream)],
+            trigger_rule=TriggerRule.ALL_DONE,
+        )
+        def publish(batch_ids: list[int] | None) -> list[dict]:
+            from omnichannel.pipeline import UpstreamFailed, publish_gated
 
-            batch = publish_batch(channel, stream, batch_id)
-            return {"batch_id": batch.batch_id, "rows_published": batch.rows_published}
+            if batch_ids is None:
+                message = "nothing to publish: extract_and_land failed"
+                raise AirflowFailException(message) from UpstreamFailed(message)
+            published, refused = publish_gated(channel, stream, batch_ids)
+            if refused:
+                message = (
+                    f"published {len(published)} of {len(batch_ids)} batches; not published: "
+                    + ", ".join(f"{batch_id} ({status})" for batch_id, status in refused.items())
+                )
+                raise AirflowFailException(message) from UpstreamFailed(message)
+            return [{"batch_id": b.batch_id, "rows_published": b.rows_published} for b in published]
 
-        # mapped: one task instance per interval (one, except in a catch-up run)
-        batches = extract_and_land.expand(window=windows)
-        publish.expand(batch_id=gate.expand(batch_id=batches))
+        landed = extract_and_land(chunk)
+        gate(landed) >> publish(landed)
+
+    return stages
 
 
 # updated when transform_dbt has rebuilt the marts; the forecast DAG is scheduled on it

@@ -23,15 +23,19 @@ def task_failed(context) -> None:
 
 
 def _task_failed(context) -> None:
-    from omnichannel.pipeline import BatchHeld
+    from omnichannel.pipeline import BatchHeld, UpstreamFailed
     from omnichannel.streams import ExtractError
 
     ti = context["ti"]
     exc = context.get("exception")
+    if isinstance(getattr(exc, "__cause__", None), UpstreamFailed):
+        return  # another task of the run failed first, and its alert says why
     channel_id, stream = _channel_stream(ti.dag_id, ti.task_id)
     recorded = None
-    if isinstance(exc, BatchHeld):
-        recorded = exc.fingerprint or alerts.fingerprint("dq", "hold", channel_id, stream)
+    # the tasks raise AirflowFailException (no retry) from the BatchHeld that says why
+    held = exc if isinstance(exc, BatchHeld) else getattr(exc, "__cause__", None)
+    if isinstance(held, BatchHeld):
+        recorded = held.fingerprint or alerts.fingerprint("dq", "hold", channel_id, stream)
     elif isinstance(exc, ExtractError) and exc.received is not None:
         recorded = alerts.fingerprint("dq", "unreadable", channel_id, stream)
     with warehouse.connect() as conn:

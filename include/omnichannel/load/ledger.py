@@ -103,6 +103,33 @@ def get_batch(conn: psycopg.Connection, batch_id: int) -> Batch:
     return batch
 
 
+def statuses(conn: psycopg.Connection, batch_ids: list[int]) -> dict[int, str]:
+    rows = conn.execute(
+        "select batch_id, status from ops.load_batches where batch_id = any(%s)", (batch_ids,)
+    ).fetchall()
+    return dict(rows)
+
+
+# landed in an earlier try of its task, not published yet: a retry need not read it again
+# (a published interval is read again when its task is cleared: that is how one re-reads)
+RESUMABLE = ("landed", "gated")
+
+
+def batches_of_run(
+    conn: psycopg.Connection, channel_id: str, stream: str, run_id: str
+) -> dict[datetime, int]:
+    """The latest unpublished batch per interval start that a run's earlier tries landed."""
+    rows = conn.execute(
+        """select distinct on (interval_start) interval_start, batch_id
+           from ops.load_batches
+           where channel_id = %s and stream = %s and run_id = %s and status = any(%s)
+             and replay_of is null
+           order by interval_start, batch_id desc""",
+        (channel_id, stream, run_id, list(RESUMABLE)),
+    ).fetchall()
+    return dict(rows)
+
+
 def set_status(conn, batch_id: int, status: str, error: str | None = None, **counts) -> None:
     assignments = ["status = %s", "error = coalesce(%s, error)", "heartbeat_at = now()"]
     values: list = [status, error]
