@@ -126,8 +126,8 @@ def run_demo(
             since = max(first, channel.start_date - timedelta(days=history_days))
             if catch_up_last < since:
                 continue
+            # no clock set here: each batch's run sets it to its interval's end
             end = local_day_interval(channel, catch_up_last).end
-            simulator.set_clock(end)
             conf = {"from_date": since.isoformat(), "to_date": catch_up_last.isoformat()}
             batches = len(extracted_streams(channel)) * ((catch_up_last - since).days + 1)
             with progress.extract("catch-up", channel.channel_id, batches):

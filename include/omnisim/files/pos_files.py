@@ -199,6 +199,7 @@ def drop(world: World, channel, root: Path, now: datetime, faults=()) -> list[Pa
         if point.channel.channel_id != channel.channel_id:
             continue
         folder = root / point.point_id
+        there = {p.name for p in folder.glob("*.csv")}
         for day in world.dates:
             if day < channel.opened_on:
                 continue
@@ -206,8 +207,13 @@ def drop(world: World, channel, root: Path, now: datetime, faults=()) -> list[Pa
             delay = timedelta(days=1) if fault == "late_file" else timedelta(0)
             due = datetime.combine(day + timedelta(days=1), time(DROP_HOUR), tz) + delay
             if due > now:
-                break
-            if not fault and (folder / file_name("sales", point.point_id, day)).exists():
+                # a clock set back (a catch-up reads each day as at its end, one stream
+                # after another) withdraws the exports of its future
+                stamp = f"_{point.point_id}_{day:%Y%m%d}"
+                for name in [n for n in there if stamp in n]:
+                    (folder / name).unlink(missing_ok=True)
+                continue
+            if not fault and file_name("sales", point.point_id, day) in there:
                 continue  # dropped before (a served world calls this every minute)
             for name, content in exports(world, point.index, day).items():
                 if fault == "corrupt_file" and name.startswith("sales_"):

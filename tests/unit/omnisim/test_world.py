@@ -268,3 +268,29 @@ def test_truth_tables_are_csv():
         assert out.startswith(header) and len(out.splitlines()) > 2
     sku_daily = truth_table(world, "sku_daily", START, START).splitlines()[1:]
     assert all(int(r.split(",")[4]) >= int(r.split(",")[3]) for r in sku_daily)
+
+
+def test_store_exports_follow_the_clock_back_and_forth(world, tmp_path):
+    """A catch-up sets the clock to each interval's end, one stream after another: a clock
+    set back withdraws the exports of its future, so no batch reads a day not ended yet."""
+    from datetime import datetime, time, timedelta
+    from zoneinfo import ZoneInfo
+
+    from omnisim.files import pos_files as exports
+
+    channel = world.channels["pos_fr"]
+    tz = ZoneInfo(channel.timezone)
+    first = channel.opened_on
+
+    def at(day):  # the morning the day's exports are due
+        return datetime.combine(day + timedelta(days=1), time(exports.DROP_HOUR), tz)
+
+    def days_there() -> set:
+        return {p.name.rsplit("_", 1)[1][:8] for p in tmp_path.glob("*/sales_*.csv")}
+
+    exports.drop(world, channel, tmp_path, at(first + timedelta(days=4)))
+    assert days_there() == {f"{first + timedelta(days=n):%Y%m%d}" for n in range(5)}
+    exports.drop(world, channel, tmp_path, at(first + timedelta(days=1)))
+    assert days_there() == {f"{first + timedelta(days=n):%Y%m%d}" for n in range(2)}
+    exports.drop(world, channel, tmp_path, at(first + timedelta(days=2)))
+    assert days_there() == {f"{first + timedelta(days=n):%Y%m%d}" for n in range(3)}
