@@ -21,7 +21,9 @@ test sensor does not name the test, and it is still marked experimental. So:
   (`dbt build --select <model>`), as cosmos' watcher falls back to.
 
 Selection (`select`/`exclude`) follows dbt's syntax (cosmos' manifest selector renders the
-tasks; dbt selects the same nodes to build).
+tasks; dbt selects the same nodes to build). With `only_changed` (transform_dbt), a run
+triggered by publications builds the models downstream of what changed since the last
+build that passed (omnichannel.changes); the other model tasks succeed as "unchanged".
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ log = logging.getLogger(__name__)
 DBT_TARGET = "warehouse"
 BUILD_TASK = "build"
 FAILED = ("error", "fail")
+UNCHANGED = "unchanged"  # not selected: nothing it reads changed since the last build
 
 
 def test_all_rows(context) -> bool:
@@ -50,14 +53,17 @@ def test_all_rows(context) -> bool:
     return bool(params.get("test_all_rows", False)) or getattr(run, "run_type", None) == "scheduled"
 
 
-def dbt_task_group(group_id: str, select=None, exclude=None):
+def dbt_task_group(group_id: str, select=None, exclude=None, only_changed: bool = False):
     """The task group of one DAG's dbt nodes: `build`, then a task per model."""
     from airflow.sdk import TaskGroup
 
     select, exclude = list(select or []), list(exclude or [])
+    if only_changed and select:
+        raise ValueError("only_changed narrows the whole project: give exclude, not select")
     models, shared_tests = selected_graph(tuple(select), tuple(exclude))
     with TaskGroup(group_id=group_id, tooltip="one dbt build; a task per model") as group:
-        build = _build_task(select, exclude)
+        nodes = sorted([*models, *shared_tests])
+        build = _build_task(select, exclude, nodes if only_changed else None)
         tasks = {uid: _model_task(group_id, uid, name) for uid, (name, _) in models.items()}
         for uid, (_, parents) in models.items():
             upstream = [tasks[p] for p in parents if p in tasks]
@@ -130,19 +136,65 @@ def _manifest_nodes(select: tuple, exclude: tuple) -> dict:
     return {uid: raw[uid] for uid in chosen}
 
 
-def _build_task(select: list[str], exclude: list[str]):
+def _build_task(select: list[str], exclude: list[str], nodes: list[str] | None):
     from airflow.sdk import task
 
     @task(task_id=BUILD_TASK)
     def build(**context) -> dict:
-        """`dbt build` of the selection, once; each node's result to XCom."""
-        args = [
-            *(["--select", *select] if select else []),
-            *(["--exclude", *exclude] if exclude else []),
-        ]
-        return run_build(args, context)
+        """`dbt build` of the selection, once; each node's result to XCom. With `nodes`
+        (only what changed), the nodes it did not select are "unchanged"."""
+        if nodes is None:
+            return run_build(_selection_args(select, exclude), context)
+        return build_changed(exclude, nodes, context)
 
     return build()
+
+
+def _selection_args(select: list[str], exclude: list[str]) -> list[str]:
+    return [
+        *(["--select", *select] if select else []),
+        *(["--exclude", *exclude] if exclude else []),
+    ]
+
+
+def build_changed(exclude: list[str], nodes: list[str], context) -> dict:
+    """Build what changed since the last build that passed (or everything: see
+    omnichannel.changes), and note the build for the next run to compare with."""
+    from omnichannel import changes, warehouse
+    from omnichannel.load import schema
+
+    checksum = project_checksum()
+    run = context.get("dag_run")
+    with warehouse.connect(autocommit=True) as conn:
+        schema.ensure_base(conn)
+        plan = changes.plan(conn, checksum, test_all_rows(context))
+        build_id = changes.begin(conn, str(getattr(run, "run_id", "")), checksum, plan)
+    log.info("dbt build: %s", plan.reason)
+    passed = False
+    try:
+        result = run_build(_selection_args(plan.select or [], exclude), context)
+        passed = not any(describe(uid, outcome) for uid, outcome in result.items())
+    finally:
+        with warehouse.connect(autocommit=True) as conn:
+            changes.finish(conn, build_id, passed)
+    unchanged = {"status": UNCHANGED, "failed_tests": []}
+    return {uid: result.get(uid, unchanged) for uid in nodes} | result
+
+
+def project_checksum() -> str:
+    """What the dbt project is, as far as a build goes: every node's code, config and
+    parents, and every macro (not the parse's timestamps)."""
+    import hashlib
+
+    manifest = _manifest()
+    parts = {
+        uid: [node.get("checksum"), node.get("config"), node.get("depends_on")]
+        for uid, node in manifest["nodes"].items()
+    }
+    parts |= {uid: [m.get("macro_sql")] for uid, m in manifest.get("macros", {}).items()}
+    parts |= {uid: [src.get("config")] for uid, src in manifest.get("sources", {}).items()}
+    document = json.dumps(parts, sort_keys=True, default=str)
+    return hashlib.sha256(document.encode()).hexdigest()
 
 
 def _model_task(group_id: str, uid: str, name: str, suffix: str = "_model_build"):
@@ -155,6 +207,9 @@ def _model_task(group_id: str, uid: str, name: str, suffix: str = "_model_build"
         or this task runs again)."""
         ti = context["ti"]
         outcome = (ti.xcom_pull(task_ids=f"{group_id}.{BUILD_TASK}") or {}).get(uid)
+        if outcome is not None and outcome["status"] == UNCHANGED and ti.try_number == 1:
+            log.info("%s: not built, nothing it reads changed since the last build", name)
+            return UNCHANGED
         if outcome is None or outcome["status"] == "skipped" or ti.try_number > 1:
             why = "this task runs again" if ti.try_number > 1 else "not built in the run's build"
             log.info("%s: building it alone (%s)", name, why)

@@ -192,7 +192,8 @@ FULL_TEST_CRON = "0 3 * * 0"
 
 
 def build_transform_dag(config: ChannelsConfig) -> DAG:
-    """dbt (through cosmos) whenever any raw table is published, and once a week."""
+    """dbt whenever any raw table is published (what changed since the last build), and
+    once a week (every model, every row tested)."""
     assets = sorted({(c.kind, s) for c in config.channels for s in extracted_streams(c)})
     schedule = AssetOrTimeSchedule(
         timetable=CronTriggerTimetable(FULL_TEST_CRON, timezone="UTC"),
@@ -230,7 +231,7 @@ def build_transform_dag(config: ChannelsConfig) -> DAG:
             loaded = load_reference(reference_dir(config))
             return {"products": loaded.products, "fx_rates": loaded.fx_rates}
 
-        dbt = dbt_task_group("dbt", exclude=["tag:forecast"])
+        dbt = dbt_task_group("dbt", exclude=["tag:forecast"], only_changed=True)
 
         @task(task_id="marts_published", outlets=[MARTS_ASSET])
         def marts_published() -> None:

@@ -33,6 +33,19 @@ create table if not exists ops.dbt_test_windows (
     since       timestamptz,
     noted_at    timestamptz not null default now()
 );
+-- transform_dbt's builds: what each selected and how it ended. A run builds what changed
+-- since the start of the last build that passed (omnichannel.changes)
+create table if not exists ops.transform_builds (
+    build_id          bigserial primary key,
+    run_key           text not null,
+    started_at        timestamptz not null default now(),
+    finished_at       timestamptz,
+    project_checksum  text not null,
+    selection         text[],
+    reason            text not null,
+    status            text not null default 'running'
+                      check (status in ('running', 'success', 'failed'))
+);
 
 create schema if not exists reference;
 create table if not exists reference.products (

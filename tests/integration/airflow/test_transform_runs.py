@@ -47,3 +47,58 @@ def test_a_failing_data_test_fails_its_models_task_by_name_and_stops_its_descend
     with warehouse.connect() as conn:  # dbt did not rebuild what depends on it either
         [(built,)] = conn.execute("select to_regclass('marts.fct_orders')").fetchall()
     assert built is None
+
+
+def test_a_run_after_one_stream_published_builds_only_what_depends_on_it(
+    clean_warehouse, config, simulator
+):
+    from datetime import timedelta
+
+    from omnichannel.pipeline import local_day_interval, run_interval
+    from tests.helpers.pipeline import credentials
+
+    run_day(simulator, config, FIRST)
+    dag = load_dags()["transform_dbt"]
+    for task in dag.tasks:
+        task.retries = 0
+    first = dag.test()
+    assert str(first.state).endswith("success")
+    # the next day of one stream only: GA4 traffic (and the day's FX rates, which the
+    # simulator drops in the reference folder when its clock moves)
+    ga4 = config.get("ga4_shopify_us")
+    interval = local_day_interval(ga4, FIRST + timedelta(days=1))
+    simulator.set_clock(interval.end)
+    run_interval(ga4, "traffic", interval, credentials(simulator, ga4))
+    second = dag.test()
+    assert str(second.state).endswith("success")
+    states = {ti.task_id: ti.xcom_pull(task_ids=ti.task_id) for ti in second.get_task_instances()
+              if ti.task_id.endswith("_model_build")}  # fmt: skip
+    built = {task_id.removeprefix("dbt.").removesuffix("_model_build")
+             for task_id, state in states.items() if state != "unchanged"}  # fmt: skip
+    assert {"stg_ga4__traffic", "int_traffic_unioned", "mart_channel_daily_kpis",
+            "dim_date"} <= built  # fmt: skip
+    unchanged = {
+        "stg_shopify__orders",
+        "stg_amazon_sp__orders",
+        "stg_pos_files__sales",
+        "int_orders_unioned",
+        "fct_inventory_daily",
+        "stg_reference__products",
+    }
+    assert not built & unchanged
+    with warehouse.connect() as conn:
+        builds = conn.execute(
+            "select status, selection, reason from ops.transform_builds order by build_id"
+        ).fetchall()
+    assert [status for status, _, _ in builds] == ["success", "success"]
+    assert builds[0][1] is None and "no earlier build passed" in builds[0][2]
+    assert builds[1][1] == ["source:ga4.ga4__traffic+", "source:reference.fx_rates+",
+                            "tag:every_run"]  # fmt: skip
+    # the marts read as a full build would leave them: GA4 sessions of the second day
+    with warehouse.connect() as conn:
+        [(sessions,)] = conn.execute(
+            "select coalesce(sum(sessions), 0) from marts.mart_channel_daily_kpis "
+            "where order_date = %s",
+            (FIRST + timedelta(days=1),),
+        ).fetchall()
+    assert sessions > 0

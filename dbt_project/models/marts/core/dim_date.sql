@@ -1,3 +1,4 @@
+{{ config(tags=["every_run"]) }}  -- reaches 90 days past today: built by every run
 -- Calendar days from the first order or snapshot to 90 days after the last (forecasts
 -- look ahead); also the time spine of the semantic layer.
 with bounds as (
