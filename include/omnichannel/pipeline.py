@@ -185,7 +185,7 @@ def extract_and_land(
             log.info("batch %s skipped: %s/%s already has this snapshot", batch_id,
                      channel.channel_id, stream)  # fmt: skip
             return batch_id
-        clock = clocks.current()
+        clock = clocks.current(channel.channel_id)
         clock.start_run(interval.end)
         client = KINDS[channel.kind].client(channel, credentials)
         client.clock = clock

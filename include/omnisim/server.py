@@ -60,6 +60,9 @@ class SimulatorApp:
     ):
         self.world = world
         self.now: datetime | None = None  # None: wall-clock time
+        # one channel's own clock, set by a run of that channel (runs of several channels
+        # at once each read their channel as at their own interval's end)
+        self.channel_now: dict[str, datetime] = {}
         # API time, on which the throttle buckets restore: wall-clock seconds, or (simulated
         # time) seconds that the connectors' waits advance (POST /_simulator/clock
         # {"advance": s}). The world's clock (`now`) is set apart from it: a run reads the
@@ -98,8 +101,8 @@ class SimulatorApp:
         self.faults.clear()
         self.world.restore_refunds()
 
-    def clock(self) -> datetime:
-        return self.now or datetime.now(UTC)
+    def clock(self, channel_id: str | None = None) -> datetime:
+        return self.channel_now.get(channel_id) or self.now or datetime.now(UTC)
 
     def api_time(self) -> float:
         return self.api_seconds if self.simulated_time else wallclock.monotonic()
@@ -109,21 +112,28 @@ class SimulatorApp:
         with self.lock:
             self.api_seconds += seconds
 
-    def set_clock(self, now: datetime | None) -> None:
-        self.now = now
-        self.drop_files()
+    def set_clock(self, now: datetime | None, channel_id: str | None = None) -> None:
+        """The world's time, or (with channel_id) one channel's until the world's is set."""
+        if channel_id is None:
+            self.now = now
+            self.channel_now.clear()
+        elif now is None:
+            self.channel_now.pop(channel_id, None)
+        else:
+            self.channel_now[channel_id] = now
+        self.drop_files(channel_id)
 
-    def drop_files(self) -> list[Path]:
+    def drop_files(self, only: str | None = None) -> list[Path]:
         """Write the file drops due by now (reference files, store exports) into their
-        landing folders."""
+        landing folders: every channel's at its clock, or `only` that channel's."""
         written = []
-        if self.reference is not None:
+        if self.reference is not None and only is None:
             written += reference.drop(self.world, Path(self.reference), self.clock())
         if self.landing is None:
             return written
         for channel in self.world.channel_list:
             drop = SIMULATED[channel.kind].drop
-            if drop is None:
+            if drop is None or only not in (None, channel.channel_id):
                 continue
             if isinstance(self.landing, dict):
                 folder = self.landing.get(channel.channel_id)
@@ -132,7 +142,8 @@ class SimulatorApp:
             if folder is None:
                 continue
             file_faults = [f for f in self.faults.faults if f.fault in FILE_FAULTS]
-            written += drop(self.world, channel, Path(folder), self.clock(), file_faults)
+            now = self.clock(channel.channel_id)
+            written += drop(self.world, channel, Path(folder), now, file_faults)
         return written
 
     def state_for(self, channel_id: str) -> dict:
@@ -161,7 +172,7 @@ class SimulatorApp:
             kind = BY_PREFIX[match["prefix"]]
             if channel is None or channel.kind != kind.kind:
                 return Response.of(404, {"errors": "Not Found"})
-            ctx = Context(self, channel, self.clock())
+            ctx = Context(self, channel, self.clock(channel.channel_id))
             return kind.app.handle(ctx, request, match["rest"] or "/")
         except Exception:  # the simulator must answer like a server, not crash the thread
             log.exception("simulator error on %s %s", request.method, request.path)
@@ -192,6 +203,9 @@ class SimulatorApp:
             raw = _json_or_none(request.body)
             if isinstance(raw, dict) and "advance" in raw:
                 return self._advance(raw["advance"])
+            channel_id = raw.get("channel") if isinstance(raw, dict) else None
+            if channel_id is not None and channel_id not in self.world.channels:
+                return Response.of(400, {"errors": f"unknown channel {channel_id!r}"})
             raw = raw.get("now") if isinstance(raw, dict) else "invalid"
             try:
                 now = datetime.fromisoformat(raw.replace("Z", "+00:00")) if raw else None
@@ -199,8 +213,8 @@ class SimulatorApp:
                 return Response.of(400, {"errors": f"now must be ISO 8601, got {raw!r}"})
             if now is not None and now.tzinfo is None:
                 return Response.of(400, {"errors": "now must carry a UTC offset"})
-            self.set_clock(now)
-            return Response.of(200, {"now": self.clock().isoformat()})
+            self.set_clock(now, channel_id)
+            return Response.of(200, {"now": self.clock(channel_id).isoformat()})
         if path == "/_simulator/faults":
             if request.method == "DELETE":
                 self.clear_faults()
@@ -252,7 +266,8 @@ class Handler(BaseHTTPRequestHandler):
         """The Date header tells the simulated time, as a channel's tells its own: clients
         stamp snapshots with it."""
         if timestamp is None:
-            timestamp = self.server.app.clock().timestamp()
+            match = ROUTE.match(urlsplit(self.path).path)  # the channel's own clock
+            timestamp = self.server.app.clock(match and match["channel"]).timestamp()
         return super().date_time_string(timestamp)
 
     def _serve(self, method: str) -> None:

@@ -52,8 +52,9 @@ class SimulatedClock:
 
     simulated = True
 
-    def __init__(self, simulator_url: str):
+    def __init__(self, simulator_url: str, channel_id: str | None = None):
         self.url = simulator_url.rstrip("/") + "/_simulator/clock"
+        self.channel_id = channel_id  # whose clock a run sets (runs of others go on)
         self.http = httpx.Client(timeout=httpx.Timeout(10.0), verify=tls())
         self.pending = 0.0  # waited since the last request to the simulator
 
@@ -74,7 +75,10 @@ class SimulatedClock:
 
     def start_run(self, at: datetime) -> None:
         self._flush()
-        self._post({"now": at.isoformat()})
+        body = {"now": at.isoformat()}
+        if self.channel_id:
+            body["channel"] = self.channel_id
+        self._post(body)
 
     def _flush(self) -> None:
         if self.pending:
@@ -86,6 +90,7 @@ class SimulatedClock:
         self.http.close()
 
 
-def current() -> WallClock | SimulatedClock:
+def current(channel_id: str | None = None) -> WallClock | SimulatedClock:
+    """The clock of a run of `channel_id` (on a simulated clock, that channel's own)."""
     url = os.environ.get(ENV)
-    return SimulatedClock(url) if url else WallClock()
+    return SimulatedClock(url, channel_id) if url else WallClock()

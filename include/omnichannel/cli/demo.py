@@ -10,8 +10,10 @@ creates real DAG runs in the Airflow metadata database.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import time as clock
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -21,7 +23,7 @@ import typer
 from omnichannel import runtime, warehouse
 from omnichannel.airflow.runs import load_dags, run_dag
 from omnichannel.channels import clock as clocks
-from omnichannel.cli.progress import Output, Progress
+from omnichannel.cli.progress import Output, Progress, last_batch_id
 from omnichannel.config import ChannelsConfig, load_channels
 from omnichannel.kinds import extracted_channels, extracted_streams
 from omnichannel.load.ledger import every_batch_balances
@@ -74,6 +76,7 @@ def run_demo(
     transform: bool = True,
     daily_days: int = 1,
     history_days: int = HISTORY_DAYS,
+    workers: int = 2,
 ) -> DemoResult:
     """The pipeline through the real DAGs on simulated days: a catch-up run per channel
     instance over the span but its last `daily_days` (one batch per stream and day, as a
@@ -122,16 +125,19 @@ def run_demo(
         dags = load_dags()
         prepare_all(config)  # the ledger exists before the first run is watched
         catch_up_last = (daily[0] if daily else last + timedelta(days=1)) - timedelta(days=1)
+        runs = []
         for channel in extracted:
             since = max(first, channel.start_date - timedelta(days=history_days))
             if catch_up_last < since:
                 continue
-            # no clock set here: each batch's run sets it to its interval's end
+            # no clock set here: each batch's run sets its channel's to the interval's end
             end = local_day_interval(channel, catch_up_last).end
             conf = {"from_date": since.isoformat(), "to_date": catch_up_last.isoformat()}
             batches = len(extracted_streams(channel)) * ((catch_up_last - since).days + 1)
-            with progress.extract("catch-up", channel.channel_id, batches):
-                _extract(dags, channel, end, faults, conf)
+            runs.append((channel, end, conf, batches))
+        _catch_up(dags, runs, faults, progress, workers)
+        if runs:  # the world's clock (reference files) where the catch-up ended
+            simulator.set_clock(max(end for _, end, _, _ in runs))
         if transform and catch_up_last >= first:
             _transform(dags, progress)
         for day in daily:
@@ -148,6 +154,38 @@ def run_demo(
     ids = {c.channel_id for c in extracted}
     truth = [row for row in daily_truth(world, first, last) if row.channel_id in ids]
     return DemoResult(first, last, truth, read_mart(), clock.monotonic() - started, faults)
+
+
+def _catch_up(dags: dict, runs: list, faults: bool, progress: Progress, workers: int) -> None:
+    """The channels' catch-up runs, `workers` at a time, each channel on its own simulated
+    clock (in processes of their own: dag.test runs its tasks in the calling process)."""
+    since = last_batch_id()
+    if workers <= 1 or len(runs) <= 1:
+        for channel, end, conf, batches in runs:
+            with progress.extract("catch-up", channel.channel_id, batches, since):
+                _extract(dags, channel, end, faults, conf)
+        return
+    spawn = multiprocessing.get_context("spawn")  # a fresh interpreter: no threads forked
+    with ProcessPoolExecutor(workers, mp_context=spawn, initializer=_worker_start) as pool:
+        started = [
+            (channel, batches, pool.submit(_worker_run, channel.channel_id, end, faults, conf))
+            for channel, end, conf, batches in runs
+        ]
+        for channel, batches, future in started:  # progress lines in the channels' order
+            with progress.extract("catch-up", channel.channel_id, batches, since):
+                future.result()
+
+
+_WORKER_DAGS: dict = {}
+
+
+def _worker_start() -> None:
+    runtime.apply()
+    _WORKER_DAGS.update(load_dags())
+
+
+def _worker_run(channel_id: str, end, faults: bool, conf: dict) -> None:
+    run_dag(_WORKER_DAGS[f"extract_{channel_id}"], end, faults, conf)
 
 
 def _extract(dags: dict, channel, end, faults: bool, conf: dict | None = None) -> None:

@@ -101,10 +101,10 @@ class Progress:
         self._status(f"{label} done in {time.monotonic() - started:.0f}s", end=True)
 
     @contextmanager
-    def extract(self, label: str, channel_id: str, batches: int):
+    def extract(self, label: str, channel_id: str, batches: int, since: int | None = None):
         """A DAG run of one channel's extracts: intervals done, rows, held batches, counted
-        from the ledger while it runs."""
-        since = _last_batch_id()
+        from the ledger while it runs (its batches after `since`: by default, from now)."""
+        since = last_batch_id() if since is None else since
         started = time.monotonic()
         done = threading.Event()
 
@@ -153,7 +153,7 @@ def _short(seconds: float) -> str:
     return f"{seconds // 60}m{seconds % 60:02d}s"
 
 
-def _last_batch_id() -> int:
+def last_batch_id() -> int:
     with warehouse.connect() as conn:
         [(latest,)] = conn.execute(
             "select coalesce(max(batch_id), 0) from ops.load_batches"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import psycopg
 from psycopg import sql
 from psycopg.types.json import Jsonb
@@ -231,11 +233,55 @@ create table if not exists ops.schema_drift (
 """
 
 
+# What DDL each part of the schema was last brought to: a task that finds its part current
+# runs no DDL at all. `alter table … add column if not exists` takes an exclusive lock even
+# when the column is there, so running it for every batch made tasks of two channels (and
+# dbt reading raw) wait on each other, and deadlock.
+APPLIED_DDL = """
+create table if not exists ops.ddl_applied (
+    part        text primary key,
+    ddl_hash    text not null,
+    applied_at  timestamptz not null default now()
+)"""
+
+
+def _current(conn: psycopg.Connection, part: str, digest: str, relations: tuple) -> bool:
+    """The part was brought to this DDL, and its tables are there (a test may drop one)."""
+    [(marked,)] = conn.execute("select to_regclass('ops.ddl_applied') is not null").fetchall()
+    if not marked:
+        return False
+    row = conn.execute(
+        """select bool_and(to_regclass(r) is not null) from unnest(%s::text[]) as r
+           where exists (select 1 from ops.ddl_applied where part = %s and ddl_hash = %s)""",
+        (list(relations), part, digest),
+    ).fetchone()
+    return bool(row and row[0])
+
+
+def _mark(conn: psycopg.Connection, part: str, digest: str) -> None:
+    conn.execute(APPLIED_DDL)
+    conn.execute(
+        """insert into ops.ddl_applied (part, ddl_hash) values (%s, %s)
+           on conflict (part) do update set ddl_hash = excluded.ddl_hash, applied_at = now()""",
+        (part, digest),
+    )
+
+
+def _digest(*parts) -> str:
+    return hashlib.sha256("\n".join(map(str, parts)).encode()).hexdigest()
+
+
+BASE_DIGEST = _digest(BASE_DDL)
+
+
 def ensure_base(conn: psycopg.Connection) -> None:
+    if _current(conn, "base", BASE_DIGEST, ("ops.load_batches", "ops.alerts")):
+        return
     with conn.transaction():
         # one migrator at a time when several tasks start together
         conn.execute("select pg_advisory_xact_lock(hashtext('omnichannel.schema'))")
         conn.execute(BASE_DDL)
+        _mark(conn, "base", BASE_DIGEST)
 
 
 def landing_partition(table: str, batch_id: int) -> sql.Identifier:
@@ -328,6 +374,11 @@ def ensure_stream_tables(conn: psycopg.Connection, spec: StreamSpec) -> None:
                 )
             )
     statements += _history_trigger(spec)
+    part = f"stream:{table}"
+    digest = _digest(*(s.as_string(conn) for s in statements), spec.key, spec.version_key)
+    relations = (f"landing.{table}", f"raw.{table}", f"raw.{table}_history")
+    if _current(conn, part, digest, relations):
+        return
     with conn.transaction():
         conn.execute("select pg_advisory_xact_lock(hashtext('omnichannel.schema'))")
         _drop_unpartitioned_landing(conn, table)
@@ -335,6 +386,7 @@ def ensure_stream_tables(conn: psycopg.Connection, spec: StreamSpec) -> None:
             conn.execute(statement)
         _migrate_key(conn, f"raw.{table}", ("channel_id", *spec.key))
         _migrate_key(conn, f"raw.{table}_history", ("channel_id", *spec.version_key))
+        _mark(conn, part, digest)
 
 
 def _migrate_key(conn: psycopg.Connection, table: str, key: tuple[str, ...]) -> None:

@@ -104,3 +104,35 @@ def test_a_wait_the_simulator_cannot_take_is_refused(simulated, channels):
         answer = httpx.get(url, headers={clocks.ADVANCE_HEADER: bad})
         assert answer.status_code == 400 and clocks.ADVANCE_HEADER in answer.text, bad
     assert simulated.app.api_seconds == 0.0
+
+
+def test_each_channel_runs_on_its_own_clock_until_the_world_clock_is_set(simulated, channels):
+    """Catch-up runs of several channels at once: each run sets its channel's clock, the
+    others read their channel as at their own interval's end."""
+    from datetime import UTC, datetime
+
+    shop, woo = channels.get("shopify_us"), channels.get("woo_uk")
+    early = local_day_interval(shop, DAY).end
+    late = local_day_interval(woo, DAY + timedelta(days=5)).end
+    for channel, at in ((shop, early), (woo, late)):
+        clock = clocks.current(channel.channel_id)
+        clock.start_run(at)
+        clock.close()
+    app = simulated.app
+    assert app.clock("shopify_us") == early and app.clock("woo_uk") == late
+    assert app.clock("amazon_de") > late  # untouched: the world's clock (wall time here)
+    from email.utils import parsedate_to_datetime
+
+    import httpx
+
+    # the Date header tells the channel's time (connectors stamp snapshots with it)
+    answer = httpx.get(simulated.base_url("woo_uk") + "/wp-json/wc/v3/orders")
+    assert parsedate_to_datetime(answer.headers["date"]) == late.replace(microsecond=0)
+    simulated.set_clock(datetime(2026, 10, 20, tzinfo=UTC))  # the world's: every channel's
+    assert {app.clock(c) for c in ("shopify_us", "woo_uk", "amazon_de")} == {
+        datetime(2026, 10, 20, tzinfo=UTC)
+    }
+    answer = httpx.post(
+        f"{simulated.url}/_simulator/clock", json={"now": late.isoformat(), "channel": "nope"}
+    )
+    assert answer.status_code == 400 and "unknown channel" in answer.text
