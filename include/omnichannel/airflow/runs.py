@@ -32,6 +32,25 @@ def load_dags() -> dict:
     return bag.dags
 
 
+def sync_dags() -> None:
+    """Write every DAG (and the Assets they name) to the metadata database, as each
+    `dag.test()` does first: done once before runs in several processes, whose first
+    `dag.test()` calls would otherwise insert the same Assets at once (a unique violation
+    on a new metadata database)."""
+    from airflow.dag_processing.bundles.manager import DagBundlesManager
+    from airflow.dag_processing.dagbag import BundleDagBag, sync_bag_to_db
+    from airflow.utils.session import create_session
+
+    manager = DagBundlesManager()
+    with create_session() as session:
+        manager.sync_bundles_to_db(session=session)
+    for bundle in manager.get_all_dag_bundles():
+        if not bundle.is_initialized:
+            bundle.initialize()
+        bag = BundleDagBag(dag_folder=bundle.path, bundle_path=bundle.path, bundle_name=bundle.name)
+        sync_bag_to_db(bag, bundle.name, bundle.version)
+
+
 def run_dag(
     dag, logical_date: datetime | None, may_fail: bool = False, conf: dict | None = None
 ) -> bool:

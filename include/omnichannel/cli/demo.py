@@ -21,7 +21,7 @@ from decimal import Decimal
 import typer
 
 from omnichannel import runtime, warehouse
-from omnichannel.airflow.runs import load_dags, run_dag
+from omnichannel.airflow.runs import load_dags, run_dag, sync_dags
 from omnichannel.channels import clock as clocks
 from omnichannel.cli.progress import Output, Progress, last_batch_id
 from omnichannel.config import ChannelsConfig, load_channels
@@ -165,6 +165,7 @@ def _catch_up(dags: dict, runs: list, faults: bool, progress: Progress, workers:
             with progress.extract("catch-up", channel.channel_id, batches, since):
                 _extract(dags, channel, end, faults, conf)
         return
+    sync_dags()  # before two processes' first dag.test() would, at once
     spawn = multiprocessing.get_context("spawn")  # a fresh interpreter: no threads forked
     with ProcessPoolExecutor(workers, mp_context=spawn, initializer=_worker_start) as pool:
         started = [
