@@ -138,7 +138,11 @@ def extract_and_land(
     interval: Interval,
     credentials: Credentials,
     run_id: str | None = None,
+    covered_until: datetime | None = None,
 ) -> int:
+    """Extract the interval into a new batch and land it. `covered_until`: an earlier
+    interval of the same task read up to there (its batch is not published yet, so the
+    watermark does not say so): this one need not read before it, less the lookback."""
     spec = stream_spec(channel.kind, stream)
     prepare(channel, stream)
     with warehouse.connect(autocommit=True) as conn:
@@ -147,6 +151,8 @@ def extract_and_land(
         if swept:
             log.warning("swept stale batches %s of %s/%s", swept, channel.channel_id, stream)
         watermark = ledger.get_watermark(conn, channel.channel_id, stream)
+        if covered_until is not None:
+            watermark = covered_until if watermark is None else max(watermark, covered_until)
         cursor_from, cursor_to = extraction_window(
             watermark, interval, timedelta(hours=channel.lookback_hours)
         )
@@ -243,10 +249,14 @@ def extract_chunk(
         prepare(channel, stream)  # the ledger exists (a first run on a new warehouse)
         with warehouse.connect() as conn:
             done = ledger.batches_of_run(conn, channel.channel_id, stream, run_id)
-    return [
-        done.get(interval.start) or extract_and_land(channel, stream, interval, credentials, run_id)
-        for interval in intervals
-    ]
+    batches, covered = [], None
+    for interval in intervals:
+        batch_id = done.get(interval.start) or extract_and_land(
+            channel, stream, interval, credentials, run_id, covered_until=covered
+        )
+        batches.append(batch_id)
+        covered = interval.end
+    return batches
 
 
 def _api(client) -> dict:

@@ -168,6 +168,15 @@ def test_a_catch_up_run_maps_each_stream_over_chunks_of_days(clean_warehouse, ch
         ("inventory", 3, 3, "published", "skipped"),
         *((s, 3, 3, "published", "published") for s in ("orders", "products")),
     ]
+    # each day reads from its own start less the lookback: the chunk's earlier day covered
+    # what is before (its batch, not yet published, had not moved the watermark)
+    lookback = timedelta(hours=shop.lookback_hours)
+    with warehouse.connect() as conn:
+        windows = conn.execute(
+            """select interval_start, cursor_from from ops.load_batches
+               where stream = 'orders' order by interval_start"""
+        ).fetchall()
+    assert [cursor_from for _, cursor_from in windows] == [start - lookback for start, _ in windows]
 
 
 def test_a_day_held_in_a_chunk_fails_gate_and_publish_but_not_the_other_days(
