@@ -181,8 +181,22 @@ _WORKER_DAGS: dict = {}
 
 
 def _worker_start() -> None:
+    _die_with_parent()
     runtime.apply()
     _WORKER_DAGS.update(load_dags())
+
+
+def _die_with_parent() -> None:
+    """A worker ends with the demo (killed, not interrupted: Ctrl-C reaches the whole
+    process group), instead of going on with a channel's runs against a simulator that is
+    gone. SIGKILL: Airflow's task runner catches SIGTERM and goes on with the next task.
+    (Linux; elsewhere the worker ends after its run.)"""
+    import contextlib
+    import ctypes
+    import signal
+
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
 
 
 def _worker_run(channel_id: str, end, faults: bool, conf: dict) -> None:
