@@ -140,8 +140,9 @@ def run_demo(
             batches = len(extracted_streams(channel)) * ((catch_up_last - since).days + 1)
             runs.append((channel, end, conf, batches))
         _catch_up(dags, runs, faults, progress, workers)
-        if runs:  # the world's clock (reference files) where the catch-up ended
-            simulator.set_clock(max(end for _, end, _, _ in runs))
+        # the world's clock where the catch-up ends (the reference files: FX rates up to
+        # then), caught up in this run or an earlier one
+        simulator.set_clock(max(local_day_interval(c, catch_up_last).end for c in extracted))
         if transform and catch_up_last >= first:
             _transform(dags, progress)
         for day in daily:
