@@ -168,16 +168,16 @@ def _loaded_through(channel) -> date | None:
     batch is small beside the days after it, whose lookback reads three days of orders."""
     streams = extracted_streams(channel)
     with warehouse.connect() as conn:
-        [(last,)] = conn.execute(
+        row = conn.execute(
             """select min(last) from (
-                   select stream, max(interval_start) as last from ops.load_batches
+                   select max(interval_start) as last from ops.load_batches
                    where channel_id = %s and stream = any(%s) and replay_of is null
                      and status in ('published', 'skipped')
-                   group by stream having count(*) > 0) as s
+                   group by stream) as s
                having count(*) = %s""",
             (channel.channel_id, list(streams), len(streams)),
-        ).fetchall() or [(None,)]
-    return last.astimezone(channel.tz).date() if last else None
+        ).fetchone()
+    return row[0].astimezone(channel.tz).date() if row else None
 
 
 def _catch_up(dags: dict, runs: list, faults: bool, progress: Progress, workers: int) -> None:
