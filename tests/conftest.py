@@ -19,13 +19,18 @@ import psycopg
 import pytest
 from psycopg import sql
 
+from tests.helpers.browser import chromium  # noqa: F401 - the headless browser fixture
 from tests.helpers.dbt import reference_path
 from tests.helpers.receivers import receivers, routed  # noqa: F401 - alert receivers fixtures
 from tests.helpers.warehouse import reset_warehouse
 from tests.helpers.workers import TEST_AIRFLOW_DATABASE, TEST_DATABASE, worker_suffix
 
 # one worker: they share the demo's landing folders and Airflow home
-AIRFLOW_GROUP = ("tests/integration/airflow/", "tests/integration/alerts/test_page_in_a_browser.py")
+AIRFLOW_GROUP = (
+    "tests/integration/airflow/",
+    "tests/integration/alerts/test_page_in_a_browser.py",
+    "tests/integration/bi/",
+)
 
 
 SERIAL_ONLY = (
@@ -45,6 +50,17 @@ def pytest_collection_modifyitems(config, items):
             path = item.nodeid.split("::")[0]
             group = "airflow" if path.startswith(AIRFLOW_GROUP) else path
             item.add_marker(pytest.mark.xdist_group(group))
+            _group_node_id(config, item, group)
+
+
+def _group_node_id(config, item, group: str) -> None:
+    """The `@group` suffix loadgroup schedules by. xdist 3.8 writes it to `item._nodeid`,
+    which pytest 9.2's `nodeid` no longer reads (it reads `_id`), so without this every
+    test is scheduled alone and a module's fixtures are set up on every worker."""
+    from _pytest.nodeid import NodeId
+
+    if config.getoption("loadgroup", False) and isinstance(getattr(item, "_id", None), NodeId):
+        item._id = NodeId.parse(f"{item.nodeid}@{group}")
 
 
 def _recreate(admin_url: str, name: str) -> None:

@@ -15,10 +15,12 @@ import typer
 from omnichannel import __version__
 from omnichannel.cli import (
     alerts,
+    bi,
     demo,
     deploy,
     extract,
     forecast,
+    metrics,
     quality,
     quarantine,
     reference,
@@ -60,7 +62,7 @@ def _options(
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
-for group in (warehouse, simulate, quarantine, alerts, forecast, reference, deploy):
+for group in (warehouse, simulate, quarantine, alerts, forecast, metrics, bi, reference, deploy):
     app.add_typer(group.app)
 for module in (demo, extract, quality, deploy):
     for command in getattr(module, "COMMANDS", ()):

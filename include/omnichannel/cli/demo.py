@@ -307,6 +307,9 @@ def summary(result: DemoResult) -> str:
         f"took {result.seconds:.0f}s",
         "",
         "where to look:",
+        "  make bi         # the dashboards (Superset) on http://127.0.0.1:8088; its first run",
+        "                  # installs it and prints the admin's password",
+        "  .venv/bin/omni metrics query --metrics gmv,orders --group-by channel,metric_time__week",
         '  psql "$(.venv/bin/omni warehouse url)" \\',
         "       -c 'select * from marts.mart_channel_daily_kpis order by 1, 2'",
         "  tables: raw.<kind>__<stream>, ops.load_batches, ops.dq_results, ops.schema_drift, "

@@ -6,8 +6,8 @@ import typer
 
 app = typer.Typer(
     name="deploy",
-    help="production stack: init (compose's airflow-init), metabase (the BI tool's admin "
-    "and the marts as bi_reader)",
+    help="production stack: init (compose's airflow-init: warehouse roles, tables, pools, "
+    "connections, dbt manifest)",
     no_args_is_help=True,
 )
 
@@ -20,17 +20,6 @@ def init() -> None:
     runtime.apply()
     deploy.init()
     typer.echo("stack initialised: warehouse roles, tables, pools, connections, dbt manifest")
-
-
-@app.command()
-def metabase() -> None:
-    """Metabase's admin, and the marts as a database read by bi_reader."""
-    from omnichannel import metabase as bi
-    from omnichannel import runtime
-
-    runtime.apply()
-    database_id = bi.setup(bi.Settings.from_env())
-    typer.echo(f"Metabase reads the marts as bi_reader (database {database_id})")
 
 
 def cmd_env(

@@ -65,6 +65,9 @@ create table if not exists forecast.backtest_scores (
     bias numeric(12, 4),
     primary key (run_id, channel_id, sku, model)
 );
+-- the backtest's summed absolute error: WAPE pooled over any set of series is
+-- sum(abs_error_units) / sum(actual_units) (the forecast_wape metric)
+alter table forecast.backtest_scores add column if not exists abs_error_units numeric(14, 3);
 """
 
 HISTORY_SQL = """
@@ -248,7 +251,8 @@ def _write(conn, history, result, horizon, origins, started_at, summary) -> str:
     wape, mase, bias = scores.wape(), scores.mase(), scores.bias()
     with conn.cursor().copy(
         "copy forecast.backtest_scores (run_id, channel_id, sku, model, is_chosen,"
-        " is_baseline, demand_class, origins, actual_units, wape, mase, bias) from stdin"
+        " is_baseline, demand_class, origins, actual_units, abs_error_units, wape, mase, bias)"
+        " from stdin"
     ) as copy:
         for i, (channel, sku) in enumerate(history.keys):
             if result.origins[i] == 0:
@@ -257,8 +261,8 @@ def _write(conn, history, result, horizon, origins, started_at, summary) -> str:
                 copy.write_row(
                     (run_id, channel, sku, name, name == result.model[i],
                      name == models.BASELINE, result.demand_class[i], int(result.origins[i]),
-                     _r(scores.actual[i, j]), _r(wape[i, j], 4), _r(mase[i, j], 4),
-                     _r(bias[i, j], 4))
+                     _r(scores.actual[i, j]), _r(scores.abs_error[i, j]), _r(wape[i, j], 4),
+                     _r(mase[i, j], 4), _r(bias[i, j], 4))
                 )  # fmt: skip
     conn.execute(
         "update forecast.runs set finished_at = now(), series = %s, seconds = %s,"

@@ -17,43 +17,17 @@ from pathlib import Path
 
 import pytest
 
-from omnichannel import paths, runtime, warehouse
+from omnichannel import runtime, warehouse
 from omnichannel.pipeline import prepare_all
 from tests.helpers.alerts import held_batch_alert
+from tests.helpers.browser import CHROMIUM_ARGS, artefacts_dir
 from tests.helpers.receivers import free_port
 from tests.helpers.warehouse import query
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
-CHROMIUM = os.environ.get("OMNI_CHROMIUM", "/usr/bin/chromium")
-# Without these, Chromium keeps calling Google's hosts, which a closed network refuses.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 USERS = {"ana": "ops-page-test"}
 STARTUP_TIMEOUT = 120  # seconds for the API server to answer
-
-
-def artefacts_dir() -> Path:
-    path = Path(os.environ.get("OMNI_TEST_ARTEFACTS", paths.local_dir() / "test-artefacts"))
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-@pytest.fixture(scope="module")
-def chromium() -> str:
-    if not Path(CHROMIUM).exists():
-        message = f"no Chromium at {CHROMIUM}: apt-get install chromium"
-        if os.environ.get("OMNI_REQUIRE_BROWSER") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
-    return CHROMIUM
 
 
 @pytest.fixture(scope="module")

@@ -27,7 +27,8 @@ AIRFLOW_SERVICES = {
     "airflow-triggerer",
     "airflow-worker",
 }
-ONE_SHOT = {"airflow-init", "metabase-setup"}  # run to completion, then exit
+ONE_SHOT = {"airflow-init", "superset-init"}  # run to completion, then exit
+BI_SERVICES = {"superset", "superset-db", "superset-init"}
 VARIABLE = re.compile(r"(?<!\$)\$\{([A-Z0-9_]+)(:?-[^}]*)?\}")
 
 
@@ -63,8 +64,8 @@ def pins() -> dict[str, str]:
 def test_the_services_of_airflow_3s_layout_two_databases_and_bi(compose):
     services = compose["services"]
     assert AIRFLOW_SERVICES | ONE_SHOT | {"redis", "airflow-db", "warehouse"} <= set(services)
-    assert {"metabase", "metabase-db", "metabase-setup"} <= set(services)
-    for name in ("metabase", "metabase-db", "metabase-setup"):
+    assert set(services) >= BI_SERVICES
+    for name in BI_SERVICES:
         assert services[name]["profiles"] == ["bi"], name
     # Airflow's metadata and the warehouse: two servers, two volumes, two sets of roles
     assert services["airflow-db"]["volumes"] != services["warehouse"]["volumes"]
@@ -145,7 +146,11 @@ def test_airflow_settings_are_real_configuration_options(compose):
 
 
 def test_omni_settings_are_read_by_the_code(compose):
-    sources = [*(ROOT / "include").rglob("*.py"), ROOT / "dbt_project" / "profiles.yml"]
+    sources = [
+        *(ROOT / "include").rglob("*.py"),
+        *(ROOT / "bi").glob("*.py"),  # Superset's side (its own virtualenv)
+        ROOT / "dbt_project" / "profiles.yml",
+    ]
     code = "\n".join(p.read_text() for p in sources)
     for name, service in compose["services"].items():
         for key in service.get("environment") or {}:
@@ -154,23 +159,65 @@ def test_omni_settings_are_read_by_the_code(compose):
 
 
 def test_the_commands_of_the_one_shot_services_exist(compose):
-    for name in ONE_SHOT:
-        command = compose["services"][name]["command"]
-        assert command[:2] == ["bash", "-c"], name
-        argv = shlex.split(command[2])
-        assert argv[0] == "omni", name
-        assert main([*argv[1:], "--help"]) == 0, f"{name}: {command}"  # 2: unknown verb
+    command = compose["services"]["airflow-init"]["command"]
+    assert command[:2] == ["bash", "-c"]
+    argv = shlex.split(command[2])
+    assert argv[0] == "omni"
+    assert main([*argv[1:], "--help"]) == 0, command  # 2: unknown verb
+    # Superset's: its migrations, roles, then our assets script (bi/ is mounted at /app/bi)
+    command = compose["services"]["superset-init"]["command"]
+    steps = [shlex.split(step) for step in command[2].split("&&")]
+    assert steps[:2] == [["superset", "db", "upgrade"], ["superset", "init"]]
+    python, script, verb, bundle = steps[2]
+    assert python == "python" and verb == "setup"
+    assert (ROOT / script.replace("/app/", "", 1)).exists(), script
+    assert (ROOT / bundle.replace("/app/", "", 1) / "dashboards").is_dir(), bundle
+    assert f'argv[0] == "{verb}"' in (ROOT / "bi" / "assets.py").read_text()
 
 
 def test_images_are_built_here_or_pinned(compose):
     for name, service in compose["services"].items():
         image = service["image"]
-        if "build" in service:
-            assert (ROOT / service["build"] / "Dockerfile").exists(), name
+        build = service.get("build")
+        if isinstance(build, dict):
+            assert (ROOT / build["context"] / build["dockerfile"]).exists(), name
+        elif build:
+            assert (ROOT / build / "Dockerfile").exists(), name
         else:
             assert ":" in image and not image.endswith(":latest"), f"{name}: pin {image}"
-    airflow_images = {compose["services"][n]["image"] for n in AIRFLOW_SERVICES | ONE_SHOT}
-    assert len(airflow_images) == 1  # one image for every Airflow process
+    airflow = AIRFLOW_SERVICES | {"airflow-init"}
+    assert len({compose["services"][n]["image"] for n in airflow}) == 1  # one Airflow image
+    assert len({compose["services"][n]["image"] for n in BI_SERVICES - {"superset-db"}}) == 1
+
+
+def test_the_superset_image_installs_the_lock_make_bi_installs():
+    """bi/Dockerfile installs bi/requirements.lock, the lock `make bi` installs into
+    .local/bi/venv; the lock pins every package the installed Superset has."""
+    text = (ROOT / "bi" / "Dockerfile").read_text().replace("\\\n", " ")
+    assert "COPY bi/requirements.lock" in text and "-r /tmp/requirements.lock" in text
+    assert re.search(r"^FROM python:3\.11-slim-\S+$", text, re.M)
+    lock = {
+        name.lower().replace("_", "-"): version
+        for name, _, version in (
+            line.partition("==")
+            for line in (ROOT / "bi" / "requirements.lock").read_text().splitlines()
+            if "==" in line
+        )
+    }
+    assert lock["apache-superset"].startswith("6.1.") and lock["flask-caching"] < "2.3"
+    makefile = (ROOT / "Makefile").read_text()
+    assert "pip install -qq -r bi/requirements.lock" in makefile
+    python = ROOT / ".local" / "bi" / "venv" / "bin" / "python"
+    if python.exists():  # installed by `make test` and `make bi`
+        frozen = subprocess.run(
+            [str(python), "-m", "pip", "freeze", "--exclude-editable"],
+            env={"PATH": os.environ["PATH"]},  # not this process's PYTHONPATH
+            capture_output=True, text=True, check=True,
+        ).stdout  # fmt: skip
+        for line in frozen.splitlines():
+            name, _, version = line.partition("==")
+            if version:
+                assert lock.get(name.lower().replace("_", "-")) == version, line
 
 
 def test_the_dockerfile_extends_the_official_image_at_the_locked_versions():
@@ -257,7 +304,7 @@ def test_docker_compose_itself_accepts_the_file(tmp_path):
         services = set(result.stdout.split())
         assert services >= AIRFLOW_SERVICES
         if profile:
-            assert "metabase" in services
+            assert services >= BI_SERVICES
 
 
 def test_published_ports_bind_loopback_unless_told_and_no_secret_is_on_a_command_line(compose):

@@ -13,10 +13,18 @@ baseline as (
         wape as baseline_wape
     from scores
     where is_baseline
+),
+
+runs as (
+    select
+        run_id,
+        as_of_date
+    from {{ ref('stg_forecast__runs') }}
 )
 
 select
     scores.run_id,
+    runs.as_of_date,
     scores.channel_id,
     scores.sku,
     scores.model,
@@ -25,6 +33,7 @@ select
     scores.demand_class,
     scores.origins,
     scores.actual_units,
+    scores.abs_error_units,
     scores.wape,
     scores.mase,
     scores.bias,
@@ -32,4 +41,5 @@ select
     round(1 - scores.wape / nullif(baseline.baseline_wape, 0), 4)::numeric(12, 4)
         as wape_improvement
 from scores
+inner join runs on scores.run_id = runs.run_id
 left join baseline on scores.channel_id = baseline.channel_id and scores.sku = baseline.sku

@@ -85,6 +85,8 @@ select
     on_hand,
     window_days,
     units_sold,
+    coalesce(units_sold_in_stock, 0)::integer as units_sold_in_stock,
+    in_stock_days::integer as in_stock_days,
     round(avg_daily_demand, 4)::numeric(12, 4) as avg_daily_demand,
     round(on_hand / nullif(avg_daily_demand, 0), 1)::numeric(12, 1) as days_of_cover,
     round(units_sold / nullif(avg_on_hand, 0), 4)::numeric(12, 4) as turnover,

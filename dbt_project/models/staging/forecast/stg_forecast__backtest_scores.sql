@@ -8,6 +8,7 @@ select
     demand_class,
     origins,
     actual_units,
+    abs_error_units,
     wape,
     mase,
     bias
