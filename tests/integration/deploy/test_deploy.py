@@ -49,6 +49,8 @@ def fresh_database():
 
 
 def test_init_sets_up_roles_tables_and_the_airflow_connection(fresh_database, monkeypatch):
+    # as in compose, where the image's entrypoint migrates Airflow's database before init
+    runtime.migrate_airflow_db()
     admin = fresh_database
     owner_url = _as(admin, OWNER, "first-secret")
     monkeypatch.setenv("OMNI_WAREHOUSE_URL", owner_url)

@@ -25,11 +25,19 @@ def test_every_model_and_column_is_described(manifest):
 
 
 def test_models_follow_the_layer_naming_and_schemas(manifest):
-    prefixes = {"staging": ("stg_",), "intermediate": ("int_",), "marts": ("fct_", "dim_", "mart_")}
+    # health_: views of the ops tables in marts, for bi_reader (the Data health dashboard)
+    prefixes = {
+        "staging": ("stg_",),
+        "intermediate": ("int_",),
+        "marts": ("fct_", "dim_", "mart_", "health_"),
+    }
     for model in models(manifest):
         layer = model["fqn"][1]
         assert model["name"].startswith(prefixes[layer]), model["name"]
         assert model["schema"] == layer, model["name"]
+        if model["name"].startswith("health_"):
+            assert model["fqn"][2] == "health", model["name"]
+            assert model["config"]["materialized"] == "view", model["name"]
 
 
 def test_only_staging_reads_sources_and_staging_reads_nothing_else(manifest):
