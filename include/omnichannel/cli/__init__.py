@@ -19,6 +19,7 @@ from omnichannel.cli import (
     demo,
     deploy,
     extract,
+    files,
     forecast,
     metrics,
     quality,
@@ -62,7 +63,18 @@ def _options(
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
-for group in (warehouse, simulate, quarantine, alerts, forecast, metrics, bi, reference, deploy):
+for group in (
+    warehouse,
+    simulate,
+    quarantine,
+    alerts,
+    forecast,
+    metrics,
+    bi,
+    files,
+    reference,
+    deploy,
+):
     app.add_typer(group.app)
 for module in (demo, extract, quality, deploy):
     for command in getattr(module, "COMMANDS", ()):

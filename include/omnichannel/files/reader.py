@@ -1,0 +1,193 @@
+"""Rows of a CSV/TSV, JSON-lines or XLSX file, streamed: a file of any size is read row by
+row from its handle, never whole (XLSX through openpyxl's read-only mode).
+
+A row carries its line (CSV, JSON lines) or row number (XLSX) and its cells by header name,
+normalised (case and spacing do not matter). What makes the whole file unreadable (another
+encoding, no header) raises `FileProblem` naming file and line; what spoils one row (a
+line of the wrong width, a JSON line that does not parse) marks that row only."""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import IO
+
+from omnichannel.files.formats import Format
+
+csv.field_size_limit(2**24)
+
+
+class FileProblem(ValueError):
+    """The whole file cannot be read; the message names file and line."""
+
+
+@dataclass
+class Row:
+    line: int
+    cells: dict[str, object]  # normalised header → text (CSV, JSON) or typed cell (XLSX)
+    problem: str | None = None  # why this row cannot be used, if it cannot
+
+
+def normalise(name: object) -> str:
+    """` Unit  Price ` → `unit price`: headers match whatever their case and spacing."""
+    return " ".join(str(name).replace("\ufeff", "").split()).lower()
+
+
+def rows(handle: IO[bytes], fmt: Format, name: str) -> Iterator[Row]:
+    if fmt.type in ("csv", "tsv"):
+        yield from _csv_rows(handle, fmt, name)
+    elif fmt.type == "jsonl":
+        yield from _jsonl_rows(handle, fmt, name)
+    else:
+        yield from _xlsx_rows(handle, fmt, name)
+
+
+def _text(handle: IO[bytes], fmt: Format) -> io.TextIOWrapper:
+    encoding = fmt.encoding
+    if codecs.lookup(encoding).name == "utf-8":
+        encoding = "utf-8-sig"  # a byte-order mark is read, not kept in the first header
+    # newline="": the csv module sees \r\n, \n and \r line ends and quoted line breaks
+    return io.TextIOWrapper(handle, encoding=encoding, newline="")
+
+
+def _csv_rows(handle: IO[bytes], fmt: Format, name: str) -> Iterator[Row]:
+    text = _text(handle, fmt)
+    reader = csv.reader(text, delimiter=fmt.field_delimiter, quotechar=fmt.quote, strict=True)
+    try:
+        for _ in range(fmt.skip_rows):
+            next(reader, None)
+        first = next(reader, None)
+        if first is None:
+            raise FileProblem(f"file {name}: empty")
+        if fmt.header:
+            header = [normalise(h) for h in first]
+            _check_header(header, name, reader.line_num)
+            pending = []
+        else:
+            header = [str(i) for i in range(1, len(first) + 1)]
+            pending = [(reader.line_num, first)]
+        for line, values in pending:
+            yield _csv_row(header, values, line)
+        while True:
+            try:
+                values = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                yield Row(reader.line_num, {}, f"not readable as {fmt.type.upper()}: {exc}")
+                continue
+            if not any(v.strip() for v in values):
+                continue  # blank lines: nothing to load, nothing lost
+            yield _csv_row(header, values, reader.line_num)
+    except UnicodeDecodeError as exc:
+        raise FileProblem(
+            f"file {name}, line {reader.line_num + 1}: not {fmt.encoding} ({exc.reason}); "
+            "name the file's encoding in the feed's format.encoding"
+        ) from exc
+
+
+def _csv_row(header: list[str], values: list[str], line: int) -> Row:
+    if len(values) != len(header):
+        # trailing empty cells (a spreadsheet's ragged export) are no harm
+        if len(values) > len(header) and not any(v.strip() for v in values[len(header) :]):
+            values = values[: len(header)]
+        else:
+            return Row(line, {}, f"{len(values)} fields, the header has {len(header)}")
+    return Row(line, dict(zip(header, (v if v != "" else None for v in values), strict=True)))
+
+
+def _check_header(header: list[str], name: str, line: int) -> None:
+    seen = set()
+    for column in header:
+        if column in seen:
+            raise FileProblem(f"file {name}, line {line}: column {column!r} appears twice")
+        seen.add(column)
+
+
+def _jsonl_rows(handle: IO[bytes], fmt: Format, name: str) -> Iterator[Row]:
+    text = _text(handle, fmt)
+    line = 0
+    try:
+        for line, raw in enumerate(text, start=1):
+            if line <= fmt.skip_rows or not raw.strip():
+                continue
+            try:
+                value = json.loads(raw)
+            except json.JSONDecodeError as exc:
+                yield Row(line, {}, f"not JSON: {exc.msg} (column {exc.colno})")
+                continue
+            if not isinstance(value, dict):
+                yield Row(line, {}, f"a JSON {type(value).__name__}, not an object")
+                continue
+            yield Row(line, {normalise(k): _json_cell(v) for k, v in value.items()})
+    except UnicodeDecodeError as exc:
+        raise FileProblem(f"file {name}, line {line + 1}: not {fmt.encoding}") from exc
+
+
+def _json_cell(value: object) -> object:
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return Decimal(str(value))
+    return json.dumps(value)  # nested objects land as their JSON text
+
+
+def _xlsx_rows(handle: IO[bytes], fmt: Format, name: str) -> Iterator[Row]:
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(handle, read_only=True, data_only=True)
+    except Exception as exc:  # a zip that is not a workbook, a cut-off file
+        raise FileProblem(f"file {name}: not an XLSX workbook ({exc})") from exc
+    try:
+        if fmt.sheet is not None and fmt.sheet not in book.sheetnames:
+            raise FileProblem(
+                f"file {name}: no sheet {fmt.sheet!r} (sheets: {', '.join(book.sheetnames)})"
+            )
+        sheet = book[fmt.sheet] if fmt.sheet else book.worksheets[0]
+        cells = sheet.iter_rows(values_only=True)
+        for _ in range(fmt.skip_rows):
+            next(cells, None)
+        first = next(cells, None)
+        if first is None:
+            raise FileProblem(f"file {name}: sheet {sheet.title!r} is empty")
+        start = fmt.skip_rows + 1
+        if fmt.header:
+            header = [normalise(h) if h is not None else "" for h in first]
+            _check_header([h for h in header if h], name, start)
+            body, number = cells, start + 1
+        else:
+            header = [str(i) for i in range(1, len(first) + 1)]
+            body, number = _chain([first], cells), start
+        for values in body:
+            if any(v is not None and str(v).strip() for v in values):
+                # a row may be shorter or longer than the header (openpyxl trims them)
+                pairs = zip(header, values, strict=False)
+                yield Row(number, {h: _xlsx_cell(v) for h, v in pairs if h})
+            number += 1
+    finally:
+        book.close()
+
+
+def _chain(first: list, rest) -> Iterator:
+    yield from first
+    yield from rest
+
+
+def _xlsx_cell(value: object) -> object:
+    if value is None or isinstance(value, datetime | date):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return Decimal(str(value))
+    text = str(value)
+    return text if text.strip() else None
