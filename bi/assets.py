@@ -102,10 +102,47 @@ def _export(folder: Path, username: str) -> None:
             database = yaml.safe_load(text)
             database["sqlalchemy_uri"] = PLACEHOLDER_URI
             name, text = DATABASE_FILE, yaml.safe_dump(database, sort_keys=False)
+        elif name.startswith("charts/"):
+            chart = yaml.safe_load(text)
+            chart["params"].pop("datasource", None)  # this installation's id; import sets it
+            text = yaml.safe_dump(chart, sort_keys=False)
+        elif name.startswith("dashboards/"):
+            text = yaml.safe_dump(_stable_ids(yaml.safe_load(text)), sort_keys=False)
         target = folder / _stable(name, set(files))
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text)
     print(f"exported {len(ids)} dashboards into {folder}")
+
+
+def _stable_ids(dashboard: dict) -> dict:
+    """Chart ids of this installation replaced by 1, 2, 3 … in the order of the charts'
+    uuids, wherever the dashboard holds them (the import maps them to its own ids through
+    the position's uuids); lists the UI derives from the scope (chartsInScope) dropped."""
+    charts = [
+        item["meta"]
+        for item in dashboard.get("position", {}).values()
+        if isinstance(item, dict) and item.get("type") == "CHART"
+    ]
+    ids = {meta["chartId"]: n for n, meta in enumerate(sorted(charts, key=lambda m: m["uuid"]), 1)}
+    for meta in charts:
+        meta["chartId"] = ids[meta["chartId"]]
+    metadata = dashboard.get("metadata", {})
+    for native in metadata.get("native_filter_configuration", []):
+        native.pop("chartsInScope", None)
+        native.pop("tabsInScope", None)
+        scope = native.get("scope", {})
+        scope["excluded"] = sorted(ids[i] for i in scope.get("excluded", []) if i in ids)
+    for key in ("timed_refresh_immune_slices",):
+        metadata[key] = sorted(ids[i] for i in metadata.get(key, []) if i in ids)
+    for key in ("expanded_slices", "chart_configuration"):
+        metadata[key] = {
+            str(ids[int(k)]): v for k, v in metadata.get(key, {}).items() if int(k) in ids
+        }
+    for config in metadata["chart_configuration"].values():
+        config.pop("id", None)
+        config.get("crossFilters", {}).pop("chartsInScope", None)
+    metadata.get("global_chart_configuration", {}).pop("chartsInScope", None)
+    return dashboard
 
 
 def _stable(name: str, names: set[str]) -> str:

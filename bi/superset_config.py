@@ -34,6 +34,9 @@ DATA_CACHE_CONFIG = {"CACHE_TYPE": "SimpleCache", "CACHE_DEFAULT_TIMEOUT": 60}
 FILTER_STATE_CACHE_CONFIG = {"CACHE_TYPE": "SimpleCache", "CACHE_DEFAULT_TIMEOUT": 86400}
 EXPLORE_FORM_DATA_CACHE_CONFIG = {"CACHE_TYPE": "SimpleCache", "CACHE_DEFAULT_TIMEOUT": 86400}
 
+# quiet unless asked: warnings and errors only (OMNI_BI_LOG_LEVEL=INFO for more)
+LOG_LEVEL = os.environ.get("OMNI_BI_LOG_LEVEL", "WARNING")
+
 # no usage statistics leave the machine
 SCARF_ANALYTICS = False
 CONTENT_SECURITY_POLICY_WARNING = False

@@ -132,11 +132,12 @@ def setup() -> Secrets:
     return dataclasses.replace(found, created="admin admin: created" in out)
 
 
-def export() -> str:
-    """The dashboards as they are in Superset now, written back into bi/superset/."""
+def export(folder: Path | None = None) -> str:
+    """The dashboards as they are in Superset now, written into `folder` (default: back
+    into bi/superset/)."""
     env = environment()
-    out = _run([venv_bin("python"), bi_dir() / "assets.py", "export", bi_dir() / "superset"],
-               env, "export")  # fmt: skip
+    target = folder or bi_dir() / "superset"
+    out = _run([venv_bin("python"), bi_dir() / "assets.py", "export", target], env, "export")
     return out.strip().splitlines()[-1]
 
 

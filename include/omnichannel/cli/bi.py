@@ -32,6 +32,7 @@ def serve(port: int = PORT) -> None:
     runtime.apply()
     found = superset.setup()
     typer.echo(superset.login_hint(found, port))
+    typer.echo("serving until Ctrl-C (OMNI_BI_LOG_LEVEL=INFO for Superset's logs)")
     superset.serve(port)
 
 

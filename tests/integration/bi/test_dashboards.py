@@ -234,6 +234,19 @@ def test_metadata_and_secrets_are_private(superset_ui):
     assert password not in (home / "server.log").read_text()
 
 
+def test_an_export_after_the_import_reproduces_the_bundle(superset_ui, tmp_path):
+    """The round trip `make bi-export` relies on: what the import put into a new Superset
+    exports as the very files of bi/superset/ (stable names, no installation's ids), so a
+    change made in the UI shows in `git diff` as that change only."""
+    superset.export(tmp_path)
+    ours = {p.relative_to(BUNDLE): yaml.safe_load(p.read_text()) for p in BUNDLE.rglob("*.yaml")}
+    theirs = {
+        p.relative_to(tmp_path): yaml.safe_load(p.read_text()) for p in tmp_path.rglob("*.yaml")
+    }
+    assert sorted(theirs) == sorted(ours)
+    assert [name for name in ours if theirs[name] != ours[name]] == []
+
+
 def test_every_dashboard_shows_every_chart_with_data(superset_ui, chromium):
     from playwright.sync_api import sync_playwright
 
