@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from omnichannel.files import values
 from omnichannel.files.formats import BY_TYPE, Column, Feed
 from omnichannel.files.reader import FileProblem, Row, normalise
-from omnichannel.streams import StreamSpec
+from omnichannel.streams import StreamSpec, excerpt
 
 # columns the reader sets itself (where a row came from), never mapped
 DERIVED = ("source_file", "source_line", "fold")
@@ -105,9 +105,11 @@ class Mapper:
             sources = column.sources + ([column.negate_when.source] if column.negate_when else [])
             for source in sources:
                 if normalise(source) not in header:
+                    # the file's own names, cut and escaped: they are received content
+                    found = [excerpt(h, 20) for h in sorted(header)][:30]
                     raise FileProblem(
-                        f"file {self.name}: no column {source!r} (mapped to {target}); "
-                        f"its columns: {', '.join(sorted(header))}"
+                        f"file {self.name}, header: no column {source!r} (mapped to {target});"
+                        f" its columns: {', '.join(found)}"
                     )
 
     def map(self, row: Row) -> Mapped:

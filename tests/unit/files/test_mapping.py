@@ -174,7 +174,7 @@ def test_a_wholesale_order_file_as_xlsx_and_as_json_lines():
          "Barcode": "3770001", "Units": 12, "Unit price": 8.5},
         "not json",
     ]  # fmt: skip
-    content = "\n".join(json.dumps(x) if isinstance(x, dict) else x for x in lines).encode()
+    content = "".join((json.dumps(x) if isinstance(x, dict) else x) + "\n" for x in lines).encode()
     good, bad = _map(Feed.model_validate(feed), content, name="orders.jsonl")
     assert good[0].record["line_total"] == "102.00"
     assert good[0].record["sold_at"] == "2026-10-02T10:30:00"  # UTC moved to London's BST
