@@ -100,7 +100,7 @@ FILL = [
        from generate_series({d0}, {d1} - 1) d, generate_series(1, {woo}) n,
          lateral (select ('{START}'::timestamp + d * interval '1 day' + n * interval '200 seconds') as t,
                          (20 + n % 60)::numeric(18, 2) as p) v""",
-    """insert into raw.pos_files__sales
+    """insert into raw.files__sales
        select 'pos_fr', 'R' || (d * 100000 + n), s, ('{START}'::date + d), '{START}'::timestamp + d * interval '1 day' + interval '10 hours',
          k, '400638' || lpad(((n * k) % {skus})::text, 7, '0'), null, 1, 20, 0, 20, 0.2, 3.33, 'EUR', '', null, 'f.csv', n * 2 + k,
          '{{}}'::jsonb, 0, {pub}
@@ -115,7 +115,7 @@ FILL = [
          'SEL-' || lpad((s + 1)::text, 5, '0'), null, null, (d * 3 + s) % 40, 0, 0, 0, (d * 3 + s) % 40, null,
          '{{}}'::jsonb, 0, {pub}
        from generate_series({d0}, {d1} - 1) d, generate_series(0, {skus} - 1) s""",
-    """insert into raw.pos_files__stock
+    """insert into raw.files__stock
        select 'pos_fr', st, '{START}'::date + d, '400638' || lpad(s::text, 7, '0'), (d + s) % 20, 'f.csv', s + 2, '{{}}'::jsonb, 0, {pub}
        from generate_series({d0}, {d1} - 1) d, generate_series(0, {skus} - 1) s, (values ('paris01'), ('lyon01')) x (st)""",
     """insert into raw.ga4__traffic

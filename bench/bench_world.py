@@ -40,7 +40,7 @@ def bench_spec(days: int, skus: int, scale: float, seed: int = 1) -> WorldSpec:
         ch("woo_uk", "woocommerce", "Europe/London", "GBP", 280, listing_share=0.8),
         ch(
             "pos_fr",
-            "pos_files",
+            "files",
             "Europe/Paris",
             "EUR",
             350,

@@ -151,7 +151,7 @@ def config(channels, tmp_path_factory):
         channels,
         channels=tuple(
             dataclasses.replace(c, landing_path=str(tmp_path_factory.mktemp(c.channel_id)))
-            if c.kind == "pos_files"
+            if c.kind == "files"
             else c
             for c in channels.channels
         ),

@@ -124,8 +124,8 @@ class ChannelConfig:
             object.__setattr__(self, "connection_id", self.channel_id)
         object.__setattr__(self, "base_url", self.base_url.rstrip("/"))
         if not self.streams:
-            object.__setattr__(self, "streams", kind.offers)
-        where = {"api": ("base_url", self.base_url), "files": ("landing_path", self.landing_path)}
+            object.__setattr__(self, "streams", kind.default_streams(self.options))
+        where = {"api": ("base_url", self.base_url), "landing": ("landing_path", self.landing_path)}
         key, value = where[kind.source]
         if not value:
             raise ValueError(f"{key}: missing (required for kind {kind.name!r})")
@@ -133,6 +133,7 @@ class ChannelConfig:
             raise ValueError(f"streams: kind {kind.name!r} has no stream(s) {', '.join(unknown)}")
         if unknown := [s for s in self.quality if s != "*" and s not in self.streams]:
             raise ValueError(f"quality.streams names unknown stream(s) {unknown}")
+        kind.check(self)
         if kind.page_limit and self.page_size > kind.page_limit:
             raise ValueError(
                 f"page_size: {self.page_size} exceeds {kind.name}'s maximum of {kind.page_limit}"

@@ -18,6 +18,8 @@ from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from omnichannel.files.formats import Feed
+
 SUITES_DIR = Path(__file__).parent / "quality" / "suites"
 
 
@@ -42,8 +44,9 @@ class PropertyOptions(Options):
     traffic_of: str = Field(description="the channel whose visitors the property measures")
 
 
-class FileDropOptions(Options):
-    encoding: str = Field("utf-8", description="text encoding of the files")
+class FilesOptions(Options):
+    # which files, their format and their mapping onto a stream (omnichannel.files.formats)
+    feeds: list[Feed] = Field(min_length=1, description="the channel's kinds of file")
     max_file_bytes: int = Field(256 * 2**20, ge=1, description="a larger file is quarantined")
     max_line_bytes: int = Field(2**20, ge=1, description="a longer line fails its file")
 
@@ -60,8 +63,8 @@ class Kind:
     options: type[Options] = Options
     page_limit: int | None = None  # the API's maximum page size
     # "api": read over HTTP from base_url (an Airflow connection holds the secret);
-    # "files": read from a landing folder (landing_path)
-    source: Literal["api", "files"] = "api"
+    # "landing": read from where its files land (landing_path: a folder)
+    source: Literal["api", "landing"] = "api"
     simulated: bool = True  # the channel simulator serves it (omnisim.kinds)
 
     @cached_property
@@ -77,6 +80,19 @@ class Kind:
 
     def client(self, channel, credentials):
         return self.module.make_client(channel, credentials)
+
+    def default_streams(self, options: dict) -> tuple[str, ...]:
+        """A channel's streams when its entry lists none: those its feeds feed (files),
+        else every stream the kind offers."""
+        if options.get("feeds"):
+            return tuple(dict.fromkeys(f["stream"] for f in options["feeds"]))
+        return self.offers
+
+    def check(self, channel) -> None:
+        """The connector's own config checks (a files feed against its stream)."""
+        check = getattr(self.module, "check_channel", None)
+        if check is not None:
+            check(channel)
 
     def parser(self):
         """files kinds: `parse(channel, spec, name, content)`, for re-reading a kept file."""
@@ -115,14 +131,14 @@ KINDS: dict[str, Kind] = {
             page_limit=100,
         ),
         Kind(
-            "pos_files",
-            "Store exports (till files in a landing folder)",
-            "pos_files",
+            "files",
+            "Files of any layout (exports dropped in a landing folder)",
+            "files",
             offers=("sales", "stock", "footfall"),
             role="sales",
             channel_type="physical_store",
-            options=FileDropOptions,
-            source="files",
+            options=FilesOptions,
+            source="landing",
         ),
         Kind(
             "ga4",

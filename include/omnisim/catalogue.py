@@ -140,7 +140,7 @@ def make_listing(
     listed = rng.random(size) < share
     listed[: max(1, size // 10)] = True  # bestsellers are everywhere
     local = catalogue.list_price_cents / 100 * fx0 * rng.uniform(0.97, 1.08)
-    if kind == "pos_files":
+    if kind == "files":
         price = np.maximum(1, np.round(local)) * 100  # round store prices
     else:
         price = np.maximum(1, np.ceil(local)) * 100 - 1  # x.99 price points

@@ -21,7 +21,7 @@ WEEKDAY = {  # Monday .. Sunday
     "shopify": (1.0, 0.95, 0.95, 0.97, 1.02, 1.05, 1.1),
     "woocommerce": (1.0, 0.95, 0.95, 0.97, 1.02, 1.05, 1.1),
     "amazon_sp": (1.02, 1.0, 0.98, 0.98, 1.0, 1.0, 1.05),
-    "pos_files": (0.75, 0.8, 0.85, 0.9, 1.1, 1.55, 0.6),
+    "files": (0.75, 0.8, 0.85, 0.9, 1.1, 1.55, 0.6),
 }
 PROMO_RATES = (0.10, 0.15, 0.20, 0.25, 0.30)
 PROMO_WEEK_SHARE = 0.04  # share of SKU-weeks on promotion per sales point
@@ -49,7 +49,7 @@ def prime_day(year: int) -> date:
 
 WEB = ("shopify", "woocommerce")
 ONLINE = ("shopify", "woocommerce", "amazon_sp")
-ALL = ("shopify", "woocommerce", "amazon_sp", "pos_files")
+ALL = ("shopify", "woocommerce", "amazon_sp", "files")
 
 
 def peak_day(day: date, kind: str) -> PeakDay | None:
@@ -67,8 +67,8 @@ def peak_day(day: date, kind: str) -> PeakDay | None:
     peak = table.get(day)
     if peak and kind in peak.kinds:
         return peak
-    if kind == "pos_files" and (day.month, day.day) >= (1, 2) and (day.month, day.day) <= (1, 14):
-        return PeakDay("January sale", 1.2, 0.15, ("pos_files",))
+    if kind == "files" and (day.month, day.day) >= (1, 2) and (day.month, day.day) <= (1, 14):
+        return PeakDay("January sale", 1.2, 0.15, ("files",))
     return None
 
 

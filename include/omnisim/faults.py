@@ -26,11 +26,11 @@ Each fault: what the channel does → what a correct pipeline does.
 - bad_row (`variant`: unparseable_amount, negative_quantity, unknown_currency, null_id,
   future_date, totals_mismatch) in the page's first record → quarantines the row with
   the reason; the rest of the batch follows the data-quality rules.
-- late_file (pos_files): a day's export arrives a day late → re-reads a lookback of file
+- late_file (files): a day's export arrives a day late → re-reads a lookback of file
   dates.
-- resent_file (pos_files): a day's export is sent again as `..._resent.csv` → loads the
+- resent_file (files): a day's export is sent again as `..._resent.csv` → loads the
   content once.
-- corrupt_file (pos_files): a day's sales export is cut in the middle of a line →
+- corrupt_file (files): a day's sales export is cut in the middle of a line →
   quarantines the file with the reason.
 - deleted_refund (woocommerce; `day`, `hours`): the shop deletes the refunds made on `day`
   (the channel's local date) `hours` after each was made (WooCommerce lets a shop manager

@@ -43,7 +43,7 @@ SIMULATED: dict[str, SimulatedKind] = {
         SimulatedKind(
             "woocommerce", woocommerce, "woo", {"login": "ck_simulator", "password": "cs_simulator"}
         ),
-        SimulatedKind("pos_files", drop=pos_files.drop),
+        SimulatedKind("files", drop=pos_files.drop),
         SimulatedKind("ga4", ga4, "ga4", {"password": "ya29.simulator"}),
     )
 }

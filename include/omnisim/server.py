@@ -14,7 +14,7 @@ Routes (`<id>` is a channel_id of channels.yml)
 - GET  /_simulator/health, POST /_simulator/clock {"now": ISO|null} (the world's time) or
   {"advance": seconds} (API time, with simulated_time: a connector's wait),
   GET|POST|DELETE /_simulator/faults (see `faults.py`)
-File kinds (pos_files) are drops into landing folders, written on every clock change
+File kinds (files) are drops into landing folders, written on every clock change
 (`files/`). Prefixes and credentials per kind: `kinds.py`.
 """
 

@@ -26,11 +26,11 @@ KIND_DEFAULTS = {
     "shopify": dict(anonymous=0.03, cancel=0.03, edit=0.06, refund=0.08, lines=1.5, cr=0.028),
     "woocommerce": dict(anonymous=0.05, cancel=0.03, edit=0.04, refund=0.07, lines=1.4, cr=0.022),
     "amazon_sp": dict(anonymous=0.0, cancel=0.02, edit=0.0, refund=0.10, lines=1.2, cr=0.11),
-    "pos_files": dict(anonymous=0.65, cancel=0.0, edit=0.0, refund=0.03, lines=1.8, cr=0.24),
+    "files": dict(anonymous=0.65, cancel=0.0, edit=0.0, refund=0.03, lines=1.8, cr=0.24),
 }
 # Sales tax is added on top in the US; VAT is included in the price elsewhere.
 TAX_BY_CURRENCY = {"USD": ("0.08", False), "EUR": ("0.19", True), "GBP": ("0.20", True)}
-LEAD_DAYS = {"shopify": 7, "woocommerce": 7, "amazon_sp": 14, "pos_files": 5}
+LEAD_DAYS = {"shopify": 7, "woocommerce": 7, "amazon_sp": 14, "files": 5}
 
 
 TYPED = ConfigDict(extra="forbid", coerce_numbers_to_str=True)
@@ -58,7 +58,7 @@ class WorldChannel:
     opened_on: date  # no orders before this local day
     daily_orders: float = Field(40.0, ge=0)  # mean orders per local day at an average season
     location: str = ""  # stock location; channels may share one (a web warehouse)
-    stores: tuple[Store, ...] = ()  # pos_files: one sales point and location per store
+    stores: tuple[Store, ...] = ()  # files: one sales point and location per store
     listing_share: float = Field(1.0, gt=0, le=1)  # share of the catalogue listed here
     tax_rate: str = ""  # decimal string; default from the currency
     taxes_included: bool | None = None
@@ -178,7 +178,7 @@ def spec_from_config(
 
 def _channel(c, behaviour: dict, path: Path, start: date) -> WorldChannel:
     where = f"channels.{c.channel_id}"
-    if KINDS[c.kind].source == "files" and not behaviour.get("stores"):
+    if KINDS[c.kind].source == "landing" and not behaviour.get("stores"):
         raise ConfigError(f"{path}: {where}: a {c.kind} channel needs a list of stores")
     fields = {
         "opened_on": start,

@@ -277,7 +277,7 @@ EVENT_STREAMS = {  # kind → stream → what one record of a batch is
         "sales_traffic": "sku_day",
     },
     "woocommerce": {"orders": "order", "refunds": "refund"},
-    "pos_files": {"sales": "store_line", "stock": "store_sku_day", "footfall": "store_hour"},
+    "files": {"sales": "store_line", "stock": "store_sku_day", "footfall": "store_hour"},
 }
 
 

@@ -79,7 +79,7 @@ HOURLY = {  # share of a day's orders per local hour
             2,
         ]
     ),
-    "pos_files": np.array([0] * 9 + [3, 5, 7, 9, 8, 7, 7, 8, 9, 8, 5] + [0] * 4),
+    "files": np.array([0] * 9 + [3, 5, 7, 9, 8, 7, 7, 8, 9, 8, 5] + [0] * 4),
 }
 FIRST_NAMES = (
     "Ana",
@@ -369,7 +369,7 @@ class World:
         self._order_count = 0
         self._line_count = 0
         self._numbers = {
-            p.point_id if p.channel.kind == "pos_files" else p.channel.channel_id: 0
+            p.point_id if p.channel.kind == "files" else p.channel.channel_id: 0
             for p in self.points
         }
         for k, day in enumerate(self.dates):
@@ -555,7 +555,7 @@ class World:
             count = int(mask.sum())
             if not count:
                 continue
-            profile = HOURLY["pos_files" if p.channel.kind == "pos_files" else "web"]
+            profile = HOURLY["files" if p.channel.kind == "files" else "web"]
             hours = rng.choice(24, count, p=profile / profile.sum())
             # the UTC instant of each local hour: right on days when the clocks change
             tz = ZoneInfo(p.channel.timezone)
@@ -573,9 +573,7 @@ class World:
         }
         kind = np.array([p.channel.kind for p in self.points])[o_point]
         hours = np.where(kind == "amazon_sp", rng.uniform(2, 30, n), rng.uniform(4, 40, n))
-        fulfilled = np.where(
-            kind == "pos_files", created, created + (hours * 3600).astype(np.int64)
-        )
+        fulfilled = np.where(kind == "files", created, created + (hours * 3600).astype(np.int64))
         is_cancelled = rng.random(n) < rate["cancel"]
         cancel_after = np.minimum(rng.uniform(600, 5 * 3600, n), (fulfilled - created) * 0.9)
         cancelled = np.where(is_cancelled, created + cancel_after.astype(np.int64), NEVER)
@@ -614,7 +612,7 @@ class World:
     def _order_numbers(self, o_point):
         numbers = np.zeros(len(o_point), dtype=np.int64)
         for p in self.points:
-            key = p.point_id if p.channel.kind == "pos_files" else p.channel.channel_id
+            key = p.point_id if p.channel.kind == "files" else p.channel.channel_id
             mask = o_point == p.index
             count = int(mask.sum())
             numbers[mask] = self._numbers[key] + 1001 + np.arange(count)
@@ -676,7 +674,7 @@ class World:
                 self.users[p.index, k] = max(
                     count, round((extra + count) * rng.uniform(0.78, 0.86))
                 )
-            elif p.channel.kind == "pos_files":
+            elif p.channel.kind == "files":
                 visits = max(count, int(round(count / cr)))
                 self.sessions[p.index, k, 0] = visits  # footfall
                 self.users[p.index, k] = visits

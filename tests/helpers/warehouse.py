@@ -13,9 +13,9 @@ RAW_TABLES = (
     "woocommerce__orders",
     "woocommerce__refunds",
     "woocommerce__products",
-    "pos_files__sales",
-    "pos_files__stock",
-    "pos_files__footfall",
+    "files__sales",
+    "files__stock",
+    "files__footfall",
     "ga4__traffic",
 )
 

@@ -19,7 +19,7 @@ def sniff(
     stream: str = typer.Option("sales", help="the stream the file's rows feed"),
 ) -> None:
     """Propose a feed (format and mapping) for FILE, as YAML for channels.yml."""
-    from omnichannel.channels.pos_files import STREAMS
+    from omnichannel.channels.files import STREAMS
     from omnichannel.files.mapping import DERIVED
     from omnichannel.files.sniff import sniff as propose
 

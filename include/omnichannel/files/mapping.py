@@ -26,6 +26,10 @@ DERIVED = ("source_file", "source_line", "fold")
 CENT = Decimal("0.01")
 
 
+class Unparsed(str):
+    """A cell that did not parse, as `'<cell>': <what was expected>`."""
+
+
 @dataclass
 class Mapped:
     line: int
@@ -128,6 +132,9 @@ class Mapper:
                 source = ", ".join(column.sources) or None
                 cell = _joined(column, row) if column.sources else None
                 out.problems.append(self._problem(target, source, cell, str(exc)))
+                # the record keeps the cell and why it failed: a text no type casts from
+                # (it starts with a quote), so the gate quarantines the row with it
+                typed[target] = Unparsed(str(exc))
         for target, column in self.feed.columns.items():
             if column.number_within is not None:
                 group = tuple(typed.get(name) for name in column.number_within)
@@ -135,6 +142,8 @@ class Mapper:
                 typed[target] = self.counters[group]
         if not out.problems:
             self._derive(typed, out)
+        elif "currency" in self.types and typed.get("currency") is None:
+            typed["currency"] = self.currency
         for problem in out.problems:
             problem["line"] = row.line
         out.record = {name: self._canonical(name, value) for name, value in typed.items()}

@@ -15,7 +15,7 @@ import csv
 import io
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -52,19 +52,28 @@ def normalise(name: object) -> str:
     return " ".join(str(name).replace("\ufeff", "").split()).lower()
 
 
-def rows(handle: IO[bytes], fmt: Format, name: str, limits: Limits = Limits()) -> Iterator[Row]:
+def rows(
+    handle: IO[bytes],
+    fmt: Format,
+    name: str,
+    limits: Limits = Limits(),
+    on_header: Callable[[list[str]], None] | None = None,
+) -> Iterator[Row]:
+    """The file's rows; `on_header` sees the (normalised) header before the first row, so
+    a missing column fails the file before any row is judged."""
     size = _size(handle)
     if size is not None and size > limits.max_file_bytes:
         raise FileProblem(
             f"file {name}: {size} bytes, over the limit of {limits.max_file_bytes}"
             " (options.max_file_bytes); not read"
         )
+    on_header = on_header or (lambda header: None)
     if fmt.type in ("csv", "tsv"):
-        yield from _csv_rows(handle, fmt, name, limits)
+        yield from _csv_rows(handle, fmt, name, limits, on_header)
     elif fmt.type == "jsonl":
-        yield from _jsonl_rows(handle, fmt, name, limits)
+        yield from _jsonl_rows(handle, fmt, name, limits, on_header)
     else:
-        yield from _xlsx_rows(handle, fmt, name)
+        yield from _xlsx_rows(handle, fmt, name, on_header)
 
 
 def _size(handle: IO[bytes]) -> int | None:
@@ -124,7 +133,8 @@ def _wide_lines(handle: IO[bytes], fmt: Format, name: str, limits: Limits) -> It
         raise FileProblem(f"file {name}, line {number}: cut off (no final line end)")
 
 
-def _csv_rows(handle: IO[bytes], fmt: Format, name: str, limits: Limits) -> Iterator[Row]:
+def _csv_rows(handle: IO[bytes], fmt: Format, name: str, limits: Limits, on_header
+              ) -> Iterator[Row]:  # fmt: skip
     reader = csv.reader(
         _lines(handle, fmt, name, limits),
         delimiter=fmt.field_delimiter,
@@ -139,8 +149,10 @@ def _csv_rows(handle: IO[bytes], fmt: Format, name: str, limits: Limits) -> Iter
     if fmt.header:
         header = [normalise(h) for h in first]
         _check_header(header, name, reader.line_num)
+        on_header(header)
     else:
         header = [str(i) for i in range(1, len(first) + 1)]
+        on_header(header)
         yield _csv_row(header, first, reader.line_num)
     while True:
         try:
@@ -172,7 +184,10 @@ def _check_header(header: list[str], name: str, line: int) -> None:
         seen.add(column)
 
 
-def _jsonl_rows(handle: IO[bytes], fmt: Format, name: str, limits: Limits) -> Iterator[Row]:
+def _jsonl_rows(handle: IO[bytes], fmt: Format, name: str, limits: Limits, on_header
+                ) -> Iterator[Row]:  # fmt: skip
+    """(A JSON line names its own fields: `on_header` sees the first object's.)"""
+    first = True
     for line, raw in enumerate(_lines(handle, fmt, name, limits), start=1):
         if line <= fmt.skip_rows or not raw.strip():
             continue
@@ -184,7 +199,11 @@ def _jsonl_rows(handle: IO[bytes], fmt: Format, name: str, limits: Limits) -> It
         if not isinstance(value, dict):
             yield Row(line, {}, f"a JSON {type(value).__name__}, not an object")
             continue
-        yield Row(line, {normalise(k): _json_cell(v) for k, v in value.items()})
+        cells = {normalise(k): _json_cell(v) for k, v in value.items()}
+        if first:
+            on_header(list(cells))
+            first = False
+        yield Row(line, cells)
 
 
 def _json_cell(value: object) -> object:
@@ -197,7 +216,7 @@ def _json_cell(value: object) -> object:
     return json.dumps(value)  # nested objects land as their JSON text
 
 
-def _xlsx_rows(handle: IO[bytes], fmt: Format, name: str) -> Iterator[Row]:
+def _xlsx_rows(handle: IO[bytes], fmt: Format, name: str, on_header) -> Iterator[Row]:
     from openpyxl import load_workbook
 
     try:
@@ -224,6 +243,7 @@ def _xlsx_rows(handle: IO[bytes], fmt: Format, name: str) -> Iterator[Row]:
         else:
             header = [str(i) for i in range(1, len(first) + 1)]
             body, number = _chain([first], cells), start
+        on_header([h for h in header if h])
         for values in body:
             if any(v is not None and str(v).strip() for v in values):
                 # a row may be shorter or longer than the header (openpyxl trims them)

@@ -168,7 +168,7 @@ def stock_rows(world: World, store_index: int, day: date) -> list[tuple]:
 def footfall_rows(world: World, store_index: int, day: date) -> list[tuple]:
     point = world.points[store_index]
     visitors = int(world.sessions[store_index, world.day_index(day)].sum())
-    profile = HOURLY["pos_files"] / HOURLY["pos_files"].sum()
+    profile = HOURLY["files"] / HOURLY["files"].sum()
     hourly = np.floor(profile * visitors).astype(int)
     remainder = visitors - hourly.sum()
     hourly[np.argsort(-profile, kind="stable")[:remainder]] += 1  # counts add up exactly

@@ -44,7 +44,7 @@ def test_demo_through_airflow_matches_truth_and_is_idempotent(clean_warehouse):
     # both paths: a catch-up run over the first day, a daily run for the second; the
     # connectors' calls and waits (on the simulated clock) are in the ledger
     assert [r[1:3] for r in runs] == [(2, 2)] * 5
-    assert [r[3] for r in runs] == [True, True, None, True, True]  # pos_files: no API
+    assert [r[3] for r in runs] == [True, True, None, True, True]  # files: no API
     raw = raw_content()
     # the same days again through the extract DAGs: raw (what the marts are built from)
     # does not change; the transform itself is idempotent by construction (dbt tables)

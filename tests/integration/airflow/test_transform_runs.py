@@ -80,7 +80,7 @@ def test_a_run_after_one_stream_published_builds_only_what_depends_on_it(
     unchanged = {
         "stg_shopify__orders",
         "stg_amazon_sp__orders",
-        "stg_pos_files__sales",
+        "stg_files__sales",
         "int_orders_unioned",
         "fct_inventory_daily",
         "stg_reference__products",

@@ -19,7 +19,7 @@ DAYS = 4
 def loaded(config, world):
     """Four days of every channel, loaded once for the module's checks."""
     reset_warehouse()
-    landing = {c.channel_id: c.landing_path for c in config.channels if c.kind == "pos_files"}
+    landing = {c.channel_id: c.landing_path for c in config.channels if c.kind == "files"}
     with Simulator(world, landing=landing) as simulator:
         batches = []
         for n in range(DAYS):
@@ -93,11 +93,11 @@ def test_store_sales_and_footfall_add_up_to_the_truth(loaded, world):
         for r in query(
             """select business_date, count(distinct (store_id, receipt_no)),
                       sum(unit_price * quantity)
-               from raw.pos_files__sales where return_of is null group by 1"""
+               from raw.files__sales where return_of is null group by 1"""
         )
     )
     visitors = dict(
-        query("select business_date, sum(visitors) from raw.pos_files__footfall group by 1")
+        query("select business_date, sum(visitors) from raw.files__footfall group by 1")
     )
     truth = truth_rows(world)
     for n in range(DAYS - 1):
@@ -139,7 +139,7 @@ def test_inventory_snapshots_are_the_stock_of_the_day(loaded, world):
     assert barcodes and all(cat.barcode[cat.sku.index(k)] == v for k, v in barcodes.items())
     counted = dict(
         query(
-            "select pos_code, on_hand from raw.pos_files__stock "
+            "select pos_code, on_hand from raw.files__stock "
             "where store_id = 'paris01' and count_date = %s",
             day,
         )

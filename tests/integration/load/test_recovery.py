@@ -145,7 +145,7 @@ def fresh():
 
 
 def test_a_429_storm_5xx_bursts_and_duplicate_pages_lose_nothing(fresh, world, channels):
-    online = [c for c in extracted_channels(channels) if c.kind != "pos_files"]
+    online = [c for c in extracted_channels(channels) if c.kind != "files"]
     with Simulator(world) as simulator:
         run_day(simulator, channels, FIRST, online)
         clean = content_checksums()

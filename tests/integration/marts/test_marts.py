@@ -31,7 +31,7 @@ LOCATIONS = {"wh_us": "wh_us", "fba_de": "amazon_de_fba"} | {
 def built(config, world):
     """DAYS days of every channel, then one full dbt build; the simulator stays up."""
     reset_warehouse()
-    landing = {c.channel_id: c.landing_path for c in config.channels if c.kind == "pos_files"}
+    landing = {c.channel_id: c.landing_path for c in config.channels if c.kind == "files"}
     with Simulator(world, landing=landing, reference=reference_path()) as simulator:
         for n in range(DAYS):
             batches = run_day(simulator, config, FIRST + timedelta(days=n))
@@ -227,7 +227,7 @@ def _resend_without_a_receipt(config, day: date) -> tuple[str, str]:
     import csv
     from pathlib import Path
 
-    [channel] = [c for c in config.channels if c.kind == "pos_files"]
+    [channel] = [c for c in config.channels if c.kind == "files"]
     root = Path(channel.landing_path)
     original = sorted(root.glob(f"*/sales_*_{day:%Y%m%d}.csv"))[0]
     returned = {

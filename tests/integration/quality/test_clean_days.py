@@ -42,7 +42,7 @@ def quiet_world(config, monkeypatch):
 
 def test_ninety_clean_days_raise_no_false_positive(config, quiet_world):
     reset_warehouse()
-    landing = {c.channel_id: c.landing_path for c in config.channels if c.kind == "pos_files"}
+    landing = {c.channel_id: c.landing_path for c in config.channels if c.kind == "files"}
     streams = [(c, s) for c in extracted_channels(config) for s in extracted_streams(c)]
     with Simulator(quiet_world, landing=landing) as simulator:
         for week in range(WEEKS):

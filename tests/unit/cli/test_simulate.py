@@ -39,7 +39,7 @@ def test_serve_answers_for_all_five_kinds_with_faults_on(tmp_path):
             pytest.fail(f"simulator did not start: {process.stdout.read()}")
         assert health["seed"] == 3
         assert sorted(health["channels"].values()) == sorted(
-            ["shopify", "amazon_sp", "woocommerce", "pos_files", "ga4"]
+            ["shopify", "amazon_sp", "woocommerce", "files", "ga4"]
         )
         faults = httpx.get(f"{base}/_simulator/faults").json()["faults"]
         assert {"rate_limit", "server_error", "duplicates"} <= {f["fault"] for f in faults}

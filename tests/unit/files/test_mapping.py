@@ -11,7 +11,7 @@ from datetime import datetime
 import pytest
 from pydantic import ValidationError
 
-from omnichannel.channels.pos_files import STREAMS
+from omnichannel.channels.files import STREAMS
 from omnichannel.files.formats import Feed
 from omnichannel.files.mapping import FeedError, Mapper, check_feed
 from omnichannel.files.reader import FileProblem, normalise, rows

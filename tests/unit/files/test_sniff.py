@@ -7,7 +7,7 @@ import io
 
 import yaml
 
-from omnichannel.channels.pos_files import STREAMS
+from omnichannel.channels.files import STREAMS
 from omnichannel.cli import main
 from omnichannel.files.formats import Feed
 from omnichannel.files.mapping import DERIVED, Mapper, check_feed

@@ -284,7 +284,7 @@ def test_faults_are_switched_over_http(simulator):
         "shopify",
         "amazon_sp",
         "woocommerce",
-        "pos_files",
+        "files",
         "ga4",
     }
 

@@ -29,7 +29,7 @@ CHANNELS = (
     ),
     WorldChannel(
         "pos",
-        "pos_files",
+        "files",
         "Europe/Paris",
         "EUR",
         START,
@@ -152,7 +152,7 @@ def test_stock_censors_sales_and_replenishment_refills(big):
 def test_shared_location_is_one_stock(big):
     assert big.locations.count("wh_shared") == 1
     assert sum(p.location == big.locations.index("wh_shared") for p in big.points) == 1
-    assert {p.point_id for p in big.points if p.channel.kind == "pos_files"} == {"paris", "lyon"}
+    assert {p.point_id for p in big.points if p.channel.kind == "files"} == {"paris", "lyon"}
 
 
 def test_demand_follows_the_calendar():

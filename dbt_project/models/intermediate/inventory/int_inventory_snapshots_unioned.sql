@@ -41,7 +41,7 @@ snapshots as (
         crosswalk.sku,
         stores.on_hand,
         stores.published_at
-    from {{ ref('stg_pos_files__stock') }} as stores
+    from {{ ref('stg_files__stock') }} as stores
     left join crosswalk
         on
             stores.channel_id = crosswalk.channel_id

@@ -86,7 +86,7 @@ stores as (
         sales.discounts,
         sales.net_merchandise,
         sales.published_at
-    from {{ ref('stg_pos_files__sales') }} as sales
+    from {{ ref('stg_files__sales') }} as sales
     inner join channels on sales.channel_id = channels.channel_id
     where not sales.is_return
 ),

@@ -12,7 +12,7 @@ with store_lines as (
         sale_receipt_no,
         min(order_date) filter (where not is_return) as order_date,
         max(published_at) as published_at
-    from {{ ref('stg_pos_files__sales_deleted') }}
+    from {{ ref('stg_files__sales_deleted') }}
     group by channel_id, order_id, store_id, sale_receipt_no
 ),
 
@@ -23,7 +23,7 @@ stores as (
         deleted.order_date,
         deleted.published_at,
         not exists (
-            select from {{ ref('stg_pos_files__sales') }} as live
+            select from {{ ref('stg_files__sales') }} as live
             where
                 live.channel_id = deleted.channel_id
                 and live.store_id = deleted.store_id

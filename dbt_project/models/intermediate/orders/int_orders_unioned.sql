@@ -12,7 +12,7 @@
     )
 }}
 -- depends_on: {{ ref('int_orders_deleted') }}
--- depends_on: {{ ref('stg_pos_files__sales_deleted') }}
+-- depends_on: {{ ref('stg_files__sales_deleted') }}
 -- depends_on: {{ ref('stg_woocommerce__refunds_deleted') }}
 -- One row per order of every channel, in the common vocabulary, money in the channel's
 -- currency: gross merchandise as the channel prices it, discounts, net merchandise and
@@ -90,14 +90,14 @@ with shopify as (
         select
             channel_id,
             order_id
-        from {{ ref('stg_pos_files__sales') }}
+        from {{ ref('stg_files__sales') }}
         where published_at > {{ since }}
         union
         -- a line dropped from a corrected export (a return dropped changes the sale's order)
         select
             channel_id,
             order_id
-        from {{ ref('stg_pos_files__sales_deleted') }}
+        from {{ ref('stg_files__sales_deleted') }}
         where published_at > {{ since }}
     ),
 {% endif %}
@@ -206,7 +206,7 @@ woocommerce as (
 ),
 
 store_lines as (
-    select * from {{ ref('stg_pos_files__sales') }}
+    select * from {{ ref('stg_files__sales') }}
     {% if is_incremental() %}
         where (channel_id, order_id) in (
             select

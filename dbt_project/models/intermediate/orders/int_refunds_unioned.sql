@@ -53,7 +53,7 @@ stores as (
         -sales.units as units,
         -sales.net_merchandise as refunded_merchandise,
         sales.published_at
-    from {{ ref('stg_pos_files__sales') }} as sales
+    from {{ ref('stg_files__sales') }} as sales
     inner join {{ ref('stg_ops__channels') }} as channels
         on sales.channel_id = channels.channel_id
     where sales.is_return

@@ -63,7 +63,7 @@ stores as (
         master.barcode as channel_product_id,
         master.sku
     from master
-    inner join channels on channels.kind = 'pos_files'
+    inner join channels on channels.kind = 'files'
     where master.barcode is not null
 )
 

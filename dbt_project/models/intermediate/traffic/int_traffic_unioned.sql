@@ -43,7 +43,7 @@ stores as (
         sum(visitors)::integer as sessions,
         null::integer as add_to_carts,
         max(published_at) as published_at
-    from {{ ref('stg_pos_files__footfall') }}
+    from {{ ref('stg_files__footfall') }}
     group by channel_id, traffic_date
 )
 

@@ -53,7 +53,7 @@ select
     lines.id_type,
     lines.channel_product_id,
     case
-        when channels.kind = 'pos_files' then split_part(lines.order_id, '/', 1)
+        when channels.kind = 'files' then split_part(lines.order_id, '/', 1)
         else locations.location_id
     end as location_id,
     lines.currency,

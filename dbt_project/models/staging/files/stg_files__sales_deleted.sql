@@ -12,5 +12,5 @@ select
     return_of is not null as is_return,
     coalesce(return_of, receipt_no) as sale_receipt_no,
     store_id || '/' || coalesce(return_of, receipt_no) as order_id
-from {{ source('pos_files', 'pos_files__sales') }}
+from {{ source('files', 'files__sales') }}
 where deleted_at is not null

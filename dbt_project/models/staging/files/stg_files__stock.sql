@@ -6,6 +6,6 @@ select
     on_hand,
     source_file,
     published_at
-from {{ source('pos_files', 'pos_files__stock') }}
+from {{ source('files', 'files__stock') }}
 -- records deleted at the source (a corrected file, a deleted refund) stay in raw, marked
 where deleted_at is null

@@ -6,6 +6,6 @@ select
     visitors,
     source_file,
     published_at
-from {{ source('pos_files', 'pos_files__footfall') }}
+from {{ source('files', 'files__footfall') }}
 -- records deleted at the source (a corrected file, a deleted refund) stay in raw, marked
 where deleted_at is null

@@ -18,6 +18,6 @@ select
     unit_price * quantity as gross_merchandise_value,
     coalesce(vat_amount, 0) as tax,
     line_total - coalesce(vat_amount, 0) as net_merchandise
-from {{ source('pos_files', 'pos_files__sales') }}
+from {{ source('files', 'files__sales') }}
 -- records deleted at the source (a corrected file, a deleted refund) stay in raw, marked
 where deleted_at is null
