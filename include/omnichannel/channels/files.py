@@ -27,6 +27,7 @@ import io
 import os
 import stat
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -42,7 +43,7 @@ STREAMS = load_streams("files")
 FOOTFALL = STREAMS["footfall"]
 KEEP_BYTES = 5 * 2**20  # an unreadable file up to this size is kept whole in quarantine
 
-__all__ = ["DERIVED", "STREAMS", "check_channel", "make_client", "parse"]
+__all__ = ["DERIVED", "STREAMS", "check_channel", "make_client", "parse", "preview"]
 
 
 class FileUnreadable(ValueError):
@@ -184,6 +185,57 @@ def parse(channel, spec: StreamSpec, name: str, content: bytes) -> list[dict]:
         except FileProblem as exc:
             raise FileUnreadable(str(exc)) from exc
     raise FileUnreadable(f"file {name}: no feed of stream {spec.stream} reads this name")
+
+
+@dataclass
+class Preview:
+    feed: int  # its index in options.feeds
+    stream: str
+    rows: list[tuple[int, dict]]  # (line, record) of the first rows
+    problems: list[dict]  # every row of the file that the gate would quarantine, and why
+    read: int  # rows in the file
+
+
+def preview(channel, path: Path, limit: int = 5, feed_index: int | None = None) -> Preview:
+    """How `path` maps for `channel`: the first rows as they would land, and every cell
+    that would send its row to quarantine (`omni files preview`). The feed is the one whose
+    pattern matches the file's name (relative to the landing folder when it is in it), or
+    `feed_index`. A file that cannot be read raises FileUnreadable, as a run would."""
+    all_feeds = feeds(channel)
+    root = make_client(channel).root
+    name = path.relative_to(root).as_posix() if path.is_relative_to(root) else path.name
+    index, match = feed_index, None
+    for n, feed in enumerate(all_feeds):
+        if feed_index is not None and n != feed_index:
+            continue
+        pattern = feed.name_pattern()
+        match = pattern.match(name) or pattern.match(f"_/{name}")
+        if match or feed_index is not None:
+            index = n
+            break
+    if index is None:
+        patterns = ", ".join(f.pattern for f in all_feeds)
+        raise FileUnreadable(f"file {name}: matches no feed's pattern ({patterns}); use --feed")
+    feed = all_feeds[index]
+    values = {k: v for k, v in (match.groupdict() if match else {}).items() if v is not None}
+    if "date" in values:
+        values["date"] = datetime.strptime(values["date"], _date_format(feed)).date().isoformat()
+    mapper = Mapper(feed, STREAMS[feed.stream], timezone=channel.timezone,
+                    currency=channel.currency, name=name, name_values=values)  # fmt: skip
+    shown, problems, count = [], [], 0
+    header = lambda names: mapper.check_header(set(names))  # noqa: E731
+    limits = Limits(int(channel.options["max_file_bytes"]), int(channel.options["max_line_bytes"]))
+    try:
+        with path.open("rb") as handle:
+            for row in rows(handle, feed.format, name, limits, on_header=header):
+                count += 1
+                mapped = mapper.map(row)
+                problems += mapped.problems
+                if len(shown) < limit:
+                    shown.append((row.line, mapped.record))
+    except FileProblem as exc:
+        raise FileUnreadable(str(exc)) from exc
+    return Preview(index, feed.stream, shown, problems, count)
 
 
 def _date_format(feed: Feed) -> str:
