@@ -14,7 +14,6 @@ import json
 import os
 import secrets
 import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -165,7 +164,3 @@ def login_hint(found: Secrets, port: int = DEFAULT_PORT) -> str:
             f"{found.admin_password}\n(shown once; kept in {where}, mode 600)"
         )
     return f"Superset: http://127.0.0.1:{port}  user {ADMIN_USER}, password in {where}"
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit("use `omni bi`")

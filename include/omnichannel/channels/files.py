@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -71,10 +72,7 @@ class FilesClient:
         self.channel_id = channel.channel_id
         self.root = root
         self.feeds = feeds(channel)
-        self.limits = Limits(
-            max_file_bytes=int(channel.options["max_file_bytes"]),
-            max_line_bytes=int(channel.options["max_line_bytes"]),
-        )
+        self.limits = _limits(channel)
 
     def close(self) -> None:
         pass
@@ -82,18 +80,15 @@ class FilesClient:
     def files(self, feed: Feed, first: date, last: date) -> list[tuple[Path, dict]]:
         """The files of `feed` dated first..last (every one, when its name has no date),
         in name order: a re-sent file after its first."""
-        pattern, fmt = feed.name_pattern(), _date_format(feed)
+        pattern = feed.name_pattern()
         found = []
         for path in sorted(self.root.rglob("*")):
             match = pattern.match(path.relative_to(self.root).as_posix())
             if not match:
                 continue
-            values = {k: v for k, v in match.groupdict().items() if v is not None}
-            if "date" in values:
-                day = datetime.strptime(values["date"], fmt).date()
-                if not first <= day <= last:
-                    continue
-                values["date"] = day.isoformat()
+            values = _name_values(feed, match)
+            if "date" in values and not first <= date.fromisoformat(values["date"]) <= last:
+                continue
             found.append((path, values))
         return found
 
@@ -173,15 +168,13 @@ def read(channel, feed: Feed, spec: StreamSpec, name: str, handle, values: dict,
 def parse(channel, spec: StreamSpec, name: str, content: bytes) -> list[dict]:
     """The records of a kept file read again (a quarantine replay), or FileUnreadable. The
     replay knows the file's name, not its folder: a pattern's folder part matches any."""
-    limits = Limits(int(channel.options["max_file_bytes"]), int(channel.options["max_line_bytes"]))
     for feed in feeds(channel):
-        pattern = feed.name_pattern()
-        match = pattern.match(name) or pattern.match(f"_/{name}")
+        match = _match(feed, name)
         if feed.stream != spec.stream or match is None:
             continue
-        values = {k: v for k, v in match.groupdict().items() if v is not None}
+        values = _name_values(feed, match)
         try:
-            return read(channel, feed, spec, name, io.BytesIO(content), values, limits)
+            return read(channel, feed, spec, name, io.BytesIO(content), values, _limits(channel))
         except FileProblem as exc:
             raise FileUnreadable(str(exc)) from exc
     raise FileUnreadable(f"file {name}: no feed of stream {spec.stream} reads this name")
@@ -208,8 +201,7 @@ def preview(channel, path: Path, limit: int = 5, feed_index: int | None = None) 
     for n, feed in enumerate(all_feeds):
         if feed_index is not None and n != feed_index:
             continue
-        pattern = feed.name_pattern()
-        match = pattern.match(name) or pattern.match(f"_/{name}")
+        match = _match(feed, name)
         if match or feed_index is not None:
             index = n
             break
@@ -217,17 +209,14 @@ def preview(channel, path: Path, limit: int = 5, feed_index: int | None = None) 
         patterns = ", ".join(f.pattern for f in all_feeds)
         raise FileUnreadable(f"file {name}: matches no feed's pattern ({patterns}); use --feed")
     feed = all_feeds[index]
-    values = {k: v for k, v in (match.groupdict() if match else {}).items() if v is not None}
-    if "date" in values:
-        values["date"] = datetime.strptime(values["date"], _date_format(feed)).date().isoformat()
+    values = _name_values(feed, match) if match else {}
     mapper = Mapper(feed, STREAMS[feed.stream], timezone=channel.timezone,
                     currency=channel.currency, name=name, name_values=values)  # fmt: skip
     shown, problems, count = [], [], 0
     header = lambda names: mapper.check_header(set(names))  # noqa: E731
-    limits = Limits(int(channel.options["max_file_bytes"]), int(channel.options["max_line_bytes"]))
     try:
         with path.open("rb") as handle:
-            for row in rows(handle, feed.format, name, limits, on_header=header):
+            for row in rows(handle, feed.format, name, _limits(channel), on_header=header):
                 count += 1
                 mapped = mapper.map(row)
                 problems += mapped.problems
@@ -236,6 +225,26 @@ def preview(channel, path: Path, limit: int = 5, feed_index: int | None = None) 
     except FileProblem as exc:
         raise FileUnreadable(str(exc)) from exc
     return Preview(index, feed.stream, shown, problems, count)
+
+
+def _limits(channel) -> Limits:
+    return Limits(int(channel.options["max_file_bytes"]), int(channel.options["max_line_bytes"]))
+
+
+def _match(feed: Feed, name: str) -> re.Match | None:
+    """The feed's pattern on a name; a name without its folder (a quarantine replay, a
+    file outside the landing folder) matches a pattern's folder part as any folder."""
+    pattern = feed.name_pattern()
+    return pattern.match(name) or pattern.match(f"_/{name}")
+
+
+def _name_values(feed: Feed, match: re.Match) -> dict[str, str]:
+    """The placeholders a file name gives, its `{date}` as an ISO date (however the name
+    writes it), the same for a run, a replay and a preview."""
+    values = {k: v for k, v in match.groupdict().items() if v is not None}
+    if "date" in values:
+        values["date"] = datetime.strptime(values["date"], _date_format(feed)).date().isoformat()
+    return values
 
 
 def _date_format(feed: Feed) -> str:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import itertools
 import json
 import os
 from collections.abc import Callable, Iterator
@@ -242,7 +243,7 @@ def _xlsx_rows(handle: IO[bytes], fmt: Format, name: str, on_header) -> Iterator
             body, number = cells, start + 1
         else:
             header = [str(i) for i in range(1, len(first) + 1)]
-            body, number = _chain([first], cells), start
+            body, number = itertools.chain([first], cells), start
         on_header([h for h in header if h])
         for values in body:
             if any(v is not None and str(v).strip() for v in values):
@@ -252,11 +253,6 @@ def _xlsx_rows(handle: IO[bytes], fmt: Format, name: str, on_header) -> Iterator
             number += 1
     finally:
         book.close()
-
-
-def _chain(first: list, rest) -> Iterator:
-    yield from first
-    yield from rest
 
 
 def _xlsx_cell(value: object) -> object:
