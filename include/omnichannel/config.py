@@ -15,7 +15,7 @@ from pydantic import ConfigDict, Field, Strict, field_validator, model_validator
 from pydantic.dataclasses import dataclass
 
 from omnichannel.currencies import iso_currencies
-from omnichannel.kinds import KINDS
+from omnichannel.kinds import KINDS, ChannelType
 from omnichannel.paths import config_dir
 from omnichannel.typed import ConfigError, parse, read_yaml
 
@@ -50,7 +50,9 @@ class ChannelConfig:
     start_date: date
     connection_id: str = ""  # default: the channel_id
     base_url: str = ""  # api kinds
-    landing_path: str = ""  # files kinds
+    landing_path: str = ""  # files kinds: a folder, or object storage (s3://bucket/prefix)
+    # how reports group the channel (dim_channels.channel_type); default: its kind's
+    channel_type: ChannelType | None = None
     schedule: str = "0 0 * * *"
     lookback_hours: Count = Field(24, ge=0)
     page_size: Count = Field(50, ge=1)
@@ -122,6 +124,8 @@ class ChannelConfig:
         kind = KINDS[self.kind]
         if not self.connection_id:
             object.__setattr__(self, "connection_id", self.channel_id)
+        if self.channel_type is None:
+            object.__setattr__(self, "channel_type", kind.channel_type)
         object.__setattr__(self, "base_url", self.base_url.rstrip("/"))
         if not self.streams:
             object.__setattr__(self, "streams", kind.default_streams(self.options))

@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from omnichannel.files.formats import Feed
 
 SUITES_DIR = Path(__file__).parent / "quality" / "suites"
+ChannelType = Literal["web_store", "marketplace", "physical_store", "wholesale", "web_analytics"]
 
 
 class Options(BaseModel):
@@ -59,7 +60,9 @@ class Kind:
     offers: tuple[str, ...]  # streams the source carries; a channel entry may list these
     role: Literal["sales", "traffic"]  # traffic kinds measure another channel's visitors
     # how reports group channels (dim_channels.channel_type)
-    channel_type: Literal["web_store", "marketplace", "physical_store", "web_analytics"]
+    # (a channel entry's `channel_type` overrides it: a files channel may be a wholesale
+    # partner's orders or an ERP's invoices as well as a store's tills)
+    channel_type: ChannelType
     options: type[Options] = Options
     page_limit: int | None = None  # the API's maximum page size
     # "api": read over HTTP from base_url (an Airflow connection holds the secret);

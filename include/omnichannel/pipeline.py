@@ -7,7 +7,7 @@ These functions are what the Airflow tasks call; they run the same without a sch
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 
 from omnichannel import warehouse
@@ -18,7 +18,7 @@ from omnichannel.kinds import KINDS, stream_spec
 from omnichannel.load import drift, ledger, publish, quarantine, schema
 from omnichannel.load.copy import land_page
 from omnichannel.quality import gate as quality_gate
-from omnichannel.streams import ExtractError
+from omnichannel.streams import ExtractError, PageUnreadable
 
 log = logging.getLogger(__name__)
 
@@ -200,11 +200,15 @@ def extract_and_land(
         try:
             for page in client.iter_pages(stream, cursor_from, cursor_to):
                 with conn.transaction():
+                    if page.unreadable is None:
+                        try:
+                            with conn.transaction():  # a file found unreadable part-way
+                                rows += land_page(conn, spec, batch_id, channel.channel_id, page)
+                        except PageUnreadable as exc:  # lands none of its rows
+                            page = replace(page, records=[], unreadable=exc.unreadable)
                     if page.unreadable is not None:  # one file: kept whole, the rest goes on
                         kept += 1
                         _keep_unreadable_file(conn, channel, stream, batch_id, page)
-                    else:
-                        rows += land_page(conn, spec, batch_id, channel.channel_id, page)
                     pages += 1
                     ledger.set_status(
                         conn,

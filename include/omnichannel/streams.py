@@ -47,6 +47,9 @@ class StreamSpec:
     # an order's refunds): a record of a group a page covers that is missing from the
     # batch was deleted at the source, and is marked so in raw (deleted_at)
     complete_for: tuple[str, ...] = ()
+    # columns of which each record needs at least one (an item named by its barcode or by
+    # the brand's SKU): a mapping must give one, a row with none is quarantined
+    one_of: tuple[str, ...] = ()
 
     @property
     def table(self) -> str:
@@ -87,15 +90,20 @@ def load_streams(kind: str) -> dict[str, StreamSpec]:
                 key=tuple(entry.pop("key")),
                 cursor=entry.pop("cursor"),
                 complete_for=tuple(entry.pop("complete_for", ())),
+                one_of=tuple(entry.pop("one_of", ())),
                 **entry,
             )
         except (KeyError, TypeError) as exc:
             raise ValueError(f"{where}: {exc}") from None
         unknown = [
-            c for c in (*spec.key, spec.cursor, *spec.complete_for) if c not in spec.column_names
+            c
+            for c in (*spec.key, spec.cursor, *spec.complete_for, *spec.one_of)
+            if c not in spec.column_names
         ]
         if unknown:
-            raise ValueError(f"{where}: key, cursor or complete_for name no column: {unknown}")
+            raise ValueError(
+                f"{where}: key, cursor, complete_for or one_of name no column: {unknown}"
+            )
         specs[stream] = spec
     return specs
 
@@ -113,12 +121,23 @@ class Unreadable:
     size: int | None = None
 
 
+class PageUnreadable(Exception):
+    """Raised while a streamed page is read (a file found cut off or undecodable part-way):
+    what the page landed so far is rolled back and the file is kept whole instead."""
+
+    def __init__(self, unreadable: Unreadable):
+        super().__init__(unreadable.reason)
+        self.unreadable = unreadable
+
+
 @dataclass(frozen=True)
 class Page:
     """One page of records as the API returned it, flattened to the stream's columns."""
 
     number: int
-    records: list[dict]  # column name -> str | None, plus "payload" (the raw JSON node)
+    # column name -> str | None, plus "payload" (the raw JSON node); a file's records are a
+    # one-pass stream instead (read while they land), with `covers` and `fields` after it
+    records: list[dict]
     cursor: str | None
     unreadable: Unreadable | None = None  # set (and no records) for a file kept whole
     # values of the stream's complete_for columns of each group this page lists in full

@@ -37,7 +37,7 @@ from omnisim.faults import FILE_FAULTS, WORLD_FAULTS, Fault, FaultBook, FaultErr
 from omnisim.files import reference
 from omnisim.kinds import BY_PREFIX, ROUTE, SIMULATED, channel_base_url, connector_credentials
 from omnisim.protocol import Context, Request, Response
-from omnisim.spec import spec_from_config
+from omnisim.spec import simulated_ids, spec_from_config
 from omnisim.world import World
 
 log = logging.getLogger(__name__)
@@ -379,9 +379,11 @@ def world_end_for_serving(world_end: date) -> date:
 
 
 def landing_dirs(config: ChannelsConfig) -> dict[str, Path]:
-    """Where each file channel's drops land (landing_path, relative to the project)."""
+    """Where each simulated file channel's drops land (landing_path, relative to the
+    project); the brand's own files channels are not written to."""
+    played = simulated_ids(config)
     return {
         c.channel_id: (paths.project_root() / c.landing_path).resolve()
         for c in config.channels
-        if SIMULATED[c.kind].drop is not None
+        if SIMULATED[c.kind].drop is not None and c.channel_id in played
     }

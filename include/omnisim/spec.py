@@ -159,12 +159,13 @@ def spec_from_config(
     unknown = sorted(set(document.channels) - {c.channel_id for c in config.channels})
     if unknown:
         raise ConfigError(f"{path}: channels not in channels.yml: {', '.join(unknown)}")
-    first_open = min(c.start_date for c in config.channels)
+    simulated = [c for c in config.channels if c.channel_id in simulated_ids(config, document)]
+    first_open = min(c.start_date for c in simulated)
     history_days = int(overrides.pop("history_days", world.history_days))
     start = world.start or first_open - timedelta(days=history_days)
     days = int(overrides.pop("days", world.days))
     channels = tuple(
-        _channel(c, document.channels.get(c.channel_id) or {}, path, start) for c in config.channels
+        _channel(c, document.channels.get(c.channel_id) or {}, path, start) for c in simulated
     )
     return WorldSpec(
         seed=seed,
@@ -174,6 +175,20 @@ def spec_from_config(
         skus=int(overrides.get("skus", world.skus)),
         customers=int(overrides.get("customers", world.customers)),
     )
+
+
+def simulated_ids(config, document: SimulatorFile | None = None) -> set[str]:
+    """The channels the simulator plays: every one, except a files channel that
+    simulator.yml does not name. Its files are the brand's own (a layout mapped in
+    channels.yml, dropped into its landing place): the pipeline reads them as they come,
+    and the truth check does not cover it."""
+    if document is None:
+        document = read_simulator_file()[1]
+    return {
+        c.channel_id
+        for c in config.channels
+        if KINDS[c.kind].source != "landing" or c.channel_id in document.channels
+    }
 
 
 def _channel(c, behaviour: dict, path: Path, start: date) -> WorldChannel:

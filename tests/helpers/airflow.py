@@ -6,6 +6,8 @@ import os
 from contextlib import contextmanager
 from datetime import timedelta
 
+import pytest
+
 from omnichannel.airflow.runs import load_dags, local_midnight
 from omnisim.kinds import airflow_connections
 
@@ -27,3 +29,14 @@ def extract_with_a_malformed_page(world, channels):
         simulator.set_clock(end)
         simulator.add_fault(shop.channel_id, "malformed_page", page=2, stream="orders")
         yield dag, end, simulator
+
+
+@pytest.fixture(scope="session")
+def airflow_ready():
+    """This worker's Airflow metadata database migrated and the dbt manifest cosmos
+    renders from written, whatever test that runs DAGs a worker happens to run first
+    (the conftests of the folders that run DAGs use it, autouse)."""
+    from omnichannel import runtime
+
+    runtime.migrate_airflow_db()
+    runtime.dbt_parse()

@@ -1,11 +1,14 @@
-"""Files of any layout in the channel's landing folder (kind `files`): each instance
+"""Files of any layout where the channel's files land (kind `files`: a folder, or object
+storage through Airflow's ObjectStoragePath, see omnichannel.files.location): each instance
 declares its feeds in channels.yml (`options.feeds`, see omnichannel.files.formats): which
 files, how they are written, which stream their rows feed and how their columns map onto
 it. One reader and one mapper serve every layout (omnichannel.files); this module finds
 the files of an interval and turns each into a page.
 
 A batch reads the files whose date (the `{date}` of the file name) falls in the window
-(the lookback re-reads late files); one file is one page, read as a stream.
+(the lookback re-reads late files; a file of many days is dated by when it was sent, or
+read on every run when its name has no date); one file is one page, read as a stream while
+it lands (never held whole in memory).
 
 One file is the unit of failure: a file that cannot be read (another encoding, cut off, a
 mapped column missing, a line or file over its size limit, a symlink or anything but a
@@ -24,9 +27,7 @@ repeated local hour has fold 1).
 from __future__ import annotations
 
 import io
-import os
 import re
-import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -35,20 +36,24 @@ from pathlib import Path
 from omnichannel import paths
 from omnichannel.channels.base import Credentials
 from omnichannel.files.formats import PLACEHOLDER, Feed
+from omnichannel.files.location import FileUnreadable, LocalFolder, ObjectStore, location
 from omnichannel.files.mapping import DERIVED, Mapper, check_feed
 from omnichannel.files.reader import FileProblem, Limits, rows
-from omnichannel.streams import ExtractError, Page, StreamSpec, Unreadable, load_streams
+from omnichannel.streams import (
+    ExtractError,
+    Page,
+    PageUnreadable,
+    StreamSpec,
+    Unreadable,
+    load_streams,
+)
 
 # columns, key and cursor of each stream: channels/streams/files.yml
 STREAMS = load_streams("files")
 FOOTFALL = STREAMS["footfall"]
-KEEP_BYTES = 5 * 2**20  # an unreadable file up to this size is kept whole in quarantine
 
-__all__ = ["DERIVED", "STREAMS", "check_channel", "make_client", "parse", "preview"]
-
-
-class FileUnreadable(ValueError):
-    """A file that cannot be read as a whole; the message names file and line."""
+__all__ = ["DERIVED", "STREAMS", "FileUnreadable", "check_channel", "make_client", "parse",
+           "preview"]  # fmt: skip
 
 
 def feeds(channel) -> list[Feed]:
@@ -67,102 +72,112 @@ def check_channel(channel) -> None:
 
 
 class FilesClient:
-    def __init__(self, channel, root: Path):
+    def __init__(self, channel, where: LocalFolder | ObjectStore):
         self.channel = channel
         self.channel_id = channel.channel_id
-        self.root = root
+        self.where = where
         self.feeds = feeds(channel)
         self.limits = _limits(channel)
 
     def close(self) -> None:
         pass
 
-    def files(self, feed: Feed, first: date, last: date) -> list[tuple[Path, dict]]:
+    def files(self, feed: Feed, first: date, last: date) -> list[tuple[str, dict]]:
         """The files of `feed` dated first..last (every one, when its name has no date),
-        in name order: a re-sent file after its first."""
+        by name relative to the landing root, in name order: a re-sent file after its
+        first."""
         pattern = feed.name_pattern()
         found = []
-        for path in sorted(self.root.rglob("*")):
-            match = pattern.match(path.relative_to(self.root).as_posix())
+        for name in self.where.names():
+            match = pattern.match(name)
             if not match:
                 continue
             values = _name_values(feed, match)
             if "date" in values and not first <= date.fromisoformat(values["date"]) <= last:
                 continue
-            found.append((path, values))
+            found.append((name, values))
         return found
 
     def iter_pages(self, stream: str, since: datetime, until: datetime) -> Iterator[Page]:
         spec = STREAMS.get(stream)
         if spec is None:
             raise ExtractError(self.channel_id, stream, None, "stream not supported by files")
-        if not self.root.is_dir():
-            raise ExtractError(self.channel_id, stream, None, f"landing folder {self.root} missing")
+        if not self.where.exists():
+            raise ExtractError(self.channel_id, stream, None, f"landing place {self.where} missing")
         tz = self.channel.tz
         first = since.astimezone(tz).date()
         last = (until - timedelta(seconds=1)).astimezone(tz).date()
         number = 0
         for feed in (f for f in self.feeds if f.stream == stream):
-            for path, values in self.files(feed, first, last):
+            for name, values in self.files(feed, first, last):
                 number += 1
-                yield self._page(number, feed, spec, path, values)
+                yield self._page(number, feed, spec, name, values)
 
-    def _page(self, number: int, feed: Feed, spec: StreamSpec, path: Path, values: dict) -> Page:
-        name = path.relative_to(self.root).as_posix()
+    def _page(self, number: int, feed: Feed, spec: StreamSpec, name: str, values: dict) -> Page:
+        records = FileRecords(self, feed, spec, name, values)
+        return Page(number, records, name.rsplit("/", 1)[-1])
+
+
+class FileRecords:
+    """One file's records, read while they land: one pass, so a file of any size is never
+    held in memory. Once read, `covers` holds the groups it states in full and `fields`
+    its payload's columns. A file found unreadable (at its start or part-way) raises
+    PageUnreadable: what it landed is rolled back and the file is kept whole instead."""
+
+    def __init__(self, client: FilesClient, feed: Feed, spec: StreamSpec, name: str,
+                 values: dict):  # fmt: skip
+        self.client, self.feed, self.spec, self.name, self.values = client, feed, spec, name, values
+        self.covers: tuple = ()
+        self.fields: dict = {}
+
+    def __iter__(self) -> Iterator[dict]:
+        spec, groups, fields = self.spec, set(), self.fields
+        where = self.client.where
         try:
-            with self.open(path) as handle:
-                records = read(self.channel, feed, spec, name, handle, values, self.limits)
+            with where.open(self.name) as handle:
+                for record in records(self.client.channel, self.feed, spec, self.name, handle,
+                                      self.values, self.client.limits):  # fmt: skip
+                    if spec.complete_for:
+                        groups.add(tuple(record.get(c) for c in spec.complete_for))
+                    for key, value in record["payload"].items():
+                        if key not in fields:
+                            fields[key] = value
+                    yield record
         except (FileUnreadable, FileProblem) as exc:
-            kept, size = _keep(path)
-            return Page(number, [], path.name, Unreadable(name, str(exc), kept, size))
-        return Page(number, records, path.name, covers=_covers(spec, feed, records, values))
-
-    def open(self, path: Path):
-        """A regular file under the landing root, opened without following links (a link
-        could point at any file this process may read: a password file, /etc/passwd)."""
-        where = f"file {path.relative_to(self.root).as_posix()}"
-        if path.parent.is_symlink():
-            raise FileUnreadable(f"{where}: its folder is a symbolic link; not read")
-        flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
-        try:
-            fd = os.open(path, flags)
-        except OSError as exc:
-            raise FileUnreadable(f"{where}: not opened ({exc.strerror}); not read") from exc
-        handle = os.fdopen(fd, "rb")
-        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
-            handle.close()
-            raise FileUnreadable(f"{where}: not a regular file; not read")
-        if not Path(os.path.realpath(path)).is_relative_to(os.path.realpath(self.root)):
-            handle.close()
-            raise FileUnreadable(f"{where}: outside the landing folder; not read")
-        return handle
+            kept, size = where.keep(self.name)
+            raise PageUnreadable(Unreadable(self.name, str(exc), kept, size)) from exc
+        self.covers = _covers(spec, self.feed, groups, self.values)
 
 
-def read(channel, feed: Feed, spec: StreamSpec, name: str, handle, values: dict,
-         limits: Limits) -> list[dict]:  # fmt: skip
-    """The records of one file: each row mapped onto the stream, with where it was read."""
+def records(channel, feed: Feed, spec: StreamSpec, name: str, handle, values: dict,
+            limits: Limits) -> Iterator[dict]:  # fmt: skip
+    """The records of one file as they are read: each row mapped onto the stream, with
+    where it was read. A file that cannot be read raises FileUnreadable (a line the reader
+    cannot split: once read to its end, since a file cut off says so there)."""
     mapper = Mapper(feed, spec, timezone=channel.timezone, currency=channel.currency,
                     name=name, name_values=values)  # fmt: skip
-    records: list[dict] = []
     seen_hours: set = set()
-    broken = None  # a line the reader could not split: the file fails, once read to its end
+    broken = None
     header = lambda names: mapper.check_header(set(names))  # noqa: E731
     for row in rows(handle, feed.format, name, limits, on_header=header):
         if row.problem or broken:
-            # read on: a file cut off says so at its end, a better reason than the line
             broken = broken or f"file {name}, line {row.line}: {row.problem}"
             continue
-        mapped = mapper.map(row)
-        record = dict(mapped.record)
+        record = dict(mapper.map(row).record)
         record["source_file"] = name
         record["source_line"] = str(row.line)
         if spec is FOOTFALL:
             record["fold"] = _fold(channel, record, seen_hours)
         record["payload"] = {k: _text(v) for k, v in row.cells.items()}
-        records.append(record)
+        yield record
     if broken:
         raise FileUnreadable(broken)
-    return records
+
+
+def read(channel, feed: Feed, spec: StreamSpec, name: str, handle, values: dict,
+         limits: Limits) -> list[dict]:  # fmt: skip
+    """The records of one small file at once (a quarantine replay of a kept file)."""
+    return list(records(channel, feed, spec, name, handle, values, limits))
 
 
 def parse(channel, spec: StreamSpec, name: str, content: bytes) -> list[dict]:
@@ -195,8 +210,9 @@ def preview(channel, path: Path, limit: int = 5, feed_index: int | None = None) 
     pattern matches the file's name (relative to the landing folder when it is in it), or
     `feed_index`. A file that cannot be read raises FileUnreadable, as a run would."""
     all_feeds = feeds(channel)
-    root = make_client(channel).root
-    name = path.relative_to(root).as_posix() if path.is_relative_to(root) else path.name
+    where = make_client(channel).where
+    inside = isinstance(where, LocalFolder) and path.resolve().is_relative_to(where.root.resolve())
+    name = path.resolve().relative_to(where.root.resolve()).as_posix() if inside else path.name
     index, match = feed_index, None
     for n, feed in enumerate(all_feeds):
         if feed_index is not None and n != feed_index:
@@ -254,12 +270,15 @@ def _date_format(feed: Feed) -> str:
     return "%Y%m%d"
 
 
-def _covers(spec: StreamSpec, feed: Feed, records: list[dict], values: dict) -> tuple:
+def _covers(spec: StreamSpec, feed: Feed, found: set[tuple], values: dict) -> tuple:
     """The groups (store and day) the file states in full: a line missing from it was
-    deleted. Those of its rows, and the one its name gives when the file is empty."""
+    deleted. Those of its rows (a file of many days covers each day it holds: a corrected
+    re-send replaces those days), and for a file of one day the one its name gives when
+    the file is empty."""
     if not spec.complete_for:
         return ()
-    found = {tuple(r.get(c) for c in spec.complete_for) for r in records}
+    if feed.period == "many_days":
+        return tuple(sorted(g for g in found if None not in g))
     from_name = []
     for column in spec.complete_for:
         mapped = feed.columns.get(column)
@@ -268,22 +287,6 @@ def _covers(spec: StreamSpec, feed: Feed, records: list[dict], values: dict) -> 
     if None not in from_name:
         found.add(tuple(from_name))
     return tuple(sorted(g for g in found if None not in g))
-
-
-def _keep(path: Path) -> tuple[bytes | None, int | None]:
-    """What quarantine keeps of an unreadable file: all of it up to KEEP_BYTES, read
-    without following links."""
-    try:
-        fd = os.open(
-            path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
-        )
-    except OSError:
-        return None, None
-    with os.fdopen(fd, "rb") as handle:
-        info = os.fstat(handle.fileno())
-        if not stat.S_ISREG(info.st_mode) or info.st_size > KEEP_BYTES:
-            return None, info.st_size
-        return handle.read(KEEP_BYTES + 1), info.st_size
 
 
 def _text(value: object) -> str | None:
@@ -310,9 +313,9 @@ def _fold(channel, record: dict, seen: set) -> str:
 
 
 def make_client(channel, credentials: Credentials | None = None) -> FilesClient:
-    root = Path(channel.landing_path)
+    """The channel's landing place: its landing_path (a connection's `landing_path` extra
+    overrides it), a folder or an object store read with the channel's connection."""
+    landing = channel.landing_path
     if credentials is not None and credentials.extra.get("landing_path"):
-        root = Path(credentials.extra["landing_path"])
-    if not root.is_absolute():
-        root = paths.project_root() / root
-    return FilesClient(channel, root)
+        landing = str(credentials.extra["landing_path"])
+    return FilesClient(channel, location(landing, channel.connection_id, paths.project_root()))

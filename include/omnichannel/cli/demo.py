@@ -31,7 +31,7 @@ from omnichannel.pipeline import local_day_interval, prepare_all
 from omnichannel.reference import reference_dir
 from omnisim.kinds import airflow_connections
 from omnisim.server import Simulator, landing_dirs, world_from_config
-from omnisim.spec import fault_profile
+from omnisim.spec import fault_profile, simulated_ids
 from omnisim.truth import TruthRow, daily_truth
 
 
@@ -108,6 +108,9 @@ def run_demo(
         history_days=history_days,
     )
     extracted = extracted_channels(config)
+    for own in sorted({c.channel_id for c in extracted} - simulated_ids(config)):
+        progress.say(f"{own}: the brand's own files (not simulated): read from its landing "
+                     "place, left out of the truth check")  # fmt: skip
     profile = fault_profile() if faults else None
     reference = reference_dir(config)
     daily = [last - timedelta(days=n) for n in reversed(range(min(daily_days, days)))]

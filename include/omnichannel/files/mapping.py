@@ -14,6 +14,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from omnichannel.files import values
@@ -63,6 +64,14 @@ def check_feed(feed: Feed, spec: StreamSpec, where: str) -> None:
         for group in column.number_within or ():
             if group not in feed.columns:
                 raise FeedError(f"{key}: number_within names {group!r}, which is not mapped")
+    if feed.period == "many_days":
+        for name in spec.complete_for:
+            column = feed.columns.get(name)
+            if column is not None and column.from_name == "date":
+                raise FeedError(
+                    f"{where}.columns.{name}: a file of period many_days holds many days: "
+                    "its rows give the day, not the date in its name"
+                )
     derivable = _derivable(feed, spec)
     missing = [
         n
@@ -71,6 +80,10 @@ def check_feed(feed: Feed, spec: StreamSpec, where: str) -> None:
     ]
     if missing:
         raise FeedError(f"{where}: stream {spec.stream} needs {', '.join(missing)} mapped")
+    if spec.one_of and not set(spec.one_of) & set(feed.columns):
+        raise FeedError(
+            f"{where}: stream {spec.stream} needs one of {', '.join(spec.one_of)} mapped"
+        )
 
 
 def _derivable(feed: Feed, spec: StreamSpec) -> set[str]:
@@ -102,6 +115,14 @@ class Mapper:
         self.types = {c.name: c.sql_type for c in spec.columns}
         self.counters: dict[tuple, int] = defaultdict(int)
         self.style = feed.format.style
+        # worked out once per file, not per row: each column's cells (normalised header
+        # names) and parser; dates and times repeat down a file, so their parses are kept
+        self.keys = {t: [normalise(s) for s in c.sources] for t, c in feed.columns.items()}
+        self.parsers = {
+            t: c.parse or _default_parser(self.types[t]) for t, c in feed.columns.items()
+        }
+        self.parse_date = lru_cache(maxsize=4096)(values.parse_date)
+        self.parse_datetime = lru_cache(maxsize=4096)(values.parse_datetime)
 
     def check_header(self, header: set[str]) -> None:
         """A mapped source column the file lacks fails the file, naming the column."""
@@ -130,7 +151,7 @@ class Mapper:
                 typed[target] = self._value(target, column, row)
             except values.BadValue as exc:
                 source = ", ".join(column.sources) or None
-                cell = _joined(column, row) if column.sources else None
+                cell = _joined(column, row, self.keys[target]) if column.sources else None
                 out.problems.append(self._problem(target, source, cell, str(exc)))
                 # the record keeps the cell and why it failed: a text no type casts from
                 # (it starts with a quote), so the gate quarantines the row with it
@@ -142,6 +163,10 @@ class Mapper:
                 typed[target] = self.counters[group]
         if not out.problems:
             self._derive(typed, out)
+        if self.spec.one_of and all(typed.get(c) is None for c in self.spec.one_of):
+            # the row names no item: the gate quarantines it (the suite's rule on one_of)
+            reason = f"empty: a row needs one of {', '.join(self.spec.one_of)}"
+            out.problems.append(self._problem(self.spec.one_of[0], None, None, reason))
         elif "currency" in self.types and typed.get("currency") is None:
             typed["currency"] = self.currency
         for problem in out.problems:
@@ -163,7 +188,7 @@ class Mapper:
         elif column.from_name is not None:
             text = self.name_values[column.from_name]
         else:
-            text = _joined(column, row)
+            text = _joined(column, row, self.keys[target])
         if text is None or (isinstance(text, str) and not text.strip()):
             if column.default is None:
                 return None  # empty: the gate's not-null rule decides
@@ -178,7 +203,7 @@ class Mapper:
         return value
 
     def _parse(self, target: str, column: Column, text: object) -> object:
-        parser = column.parse or _default_parser(self.types[target])
+        parser = self.parsers[target]
         if parser == "text":
             return str(text).strip() if not isinstance(text, datetime | date) else text.isoformat()
         if parser in ("date", "datetime") and isinstance(text, datetime | date):
@@ -200,12 +225,12 @@ class Mapper:
             fmt = column.format or self.feed.format.date_format
             if fmt == "iso" and len(raw.strip()) > 10:  # an ISO date-time: its local day
                 return (
-                    values.parse_datetime(raw, "iso", self.zone)
+                    self.parse_datetime(raw, "iso", self.zone)
                     .astimezone(ZoneInfo(self.zone))
                     .date()
                 )
-            return values.parse_date(raw, fmt)
-        return values.parse_datetime(
+            return self.parse_date(raw, fmt)
+        return self.parse_datetime(
             raw, column.format or self.feed.format.datetime_format, self.zone
         )
 
@@ -249,8 +274,10 @@ def _cell(row: Row, source: str) -> object:
     return row.cells.get(normalise(source))
 
 
-def _joined(column: Column, row: Row) -> object:
-    cells = [_cell(row, s) for s in column.sources]
+def _joined(column: Column, row: Row, keys: list[str] | None = None) -> object:
+    if keys is None:
+        keys = [normalise(s) for s in column.sources]
+    cells = [row.cells.get(k) for k in keys]
     if len(cells) == 1:
         return cells[0]
     present = [c.isoformat() if isinstance(c, datetime | date) else str(c) for c in cells if c]

@@ -24,8 +24,10 @@ def land_page(
     )
     names = spec.column_names
     encode = _ENCODER.encode
+    landed = 0
     with conn.cursor() as cur, cur.copy(statement) as copy:
         for number, record in enumerate(page.records, start=1):
+            landed = number
             get = record.get
             copy.write_row(
                 (
@@ -37,10 +39,12 @@ def land_page(
                     encode(record["payload"]).decode(),
                 )
             )
-    if page.covers:
+    # a streamed page (a file) knows the groups it states in full once it has been read
+    covers = page.covers or getattr(page.records, "covers", ())
+    if covers:
         with conn.cursor() as cur:
             cur.executemany(
                 "insert into ops.batch_covers (batch_id, page_no, covers) values (%s, %s, %s)",
-                [(batch_id, page.number, list(group)) for group in page.covers],
+                [(batch_id, page.number, list(group)) for group in covers],
             )
-    return len(page.records)
+    return landed

@@ -24,6 +24,11 @@ class FieldTracker:
         self.examples: dict[str, object] = {}
 
     def add(self, records: list[dict]) -> None:
+        fields = getattr(records, "fields", None)
+        if fields is not None:  # a streamed page, read once: its fields as it saw them
+            for key, value in fields.items():
+                self.examples.setdefault(key, value)
+            return
         for record in records:
             payload = record.get("payload")
             if isinstance(payload, dict):

@@ -373,6 +373,14 @@ def ensure_stream_tables(conn: psycopg.Connection, spec: StreamSpec) -> None:
                     sql.Identifier(target), name, sql.SQL(c.sql_type), filled
                 )
             )
+            # a column that became optional (a files feed may give a SKU instead of a
+            # barcode) stops refusing nulls; a key column never does
+            if c.nullable and c.name not in spec.version_key:
+                statements.append(
+                    sql.SQL("alter table raw.{} alter column {} drop not null").format(
+                        sql.Identifier(target), name
+                    )
+                )
     statements += _history_trigger(spec)
     part = f"stream:{table}"
     digest = _digest(*(s.as_string(conn) for s in statements), spec.key, spec.version_key)
@@ -470,10 +478,9 @@ def sync_channels(conn: psycopg.Connection, channels) -> None:
                     c.timezone,
                     c.currency,
                     Jsonb(c.options),
-                    kind.role,
-                    kind.channel_type,
+                    KINDS[c.kind].role,
+                    c.channel_type or KINDS[c.kind].channel_type,
                 )  # fmt: skip
                 for c in channels
-                for kind in (KINDS[c.kind],)
             ],
         )

@@ -186,8 +186,19 @@ def test_config_errors_name_the_feed_and_key():
         extra = {**TILL.columns, "qty": TILL.columns["quantity"]}
         check_feed(TILL.model_copy(update={"columns": extra}), SALES, "feeds[0]")
     without = {k: v for k, v in TILL.columns.items() if k != "pos_code"}
-    with pytest.raises(FeedError, match=r"feeds\[1\]: stream sales needs pos_code mapped"):
+    with pytest.raises(FeedError, match=r"feeds\[1\]: stream sales needs one of pos_code, sku"):
         check_feed(TILL.model_copy(update={"columns": without}), SALES, "feeds[1]")
+    by_sku = {**without, "sku": TILL.columns["pos_code"]}
+    check_feed(TILL.model_copy(update={"columns": by_sku}), SALES, "feeds[1]")
+    without = {k: v for k, v in TILL.columns.items() if k != "quantity"}
+    with pytest.raises(FeedError, match=r"needs quantity, line_total mapped"):
+        check_feed(TILL.model_copy(update={"columns": without}), SALES, "feeds[1]")
+    # a file of many days: its rows give the day, the date in its name is when it was sent
+    spec = TILL.model_dump(exclude_none=True)
+    dated = {**spec["columns"], "business_date": {"from_name": "date"}}
+    many = Feed.model_validate({**spec, "columns": dated, "period": "many_days"})
+    with pytest.raises(FeedError, match=r"columns.business_date: a file of period many_days"):
+        check_feed(many, SALES, "feeds[2]")
     check_feed(TILL, SALES, "feeds[0]")
     check_feed(ERP, SALES, "feeds[1]")
     bad_format = {**TILL.model_dump(), "format": {"type": "csv", "date_format": "%Y-%m-%"}}
@@ -196,6 +207,22 @@ def test_config_errors_name_the_feed_and_key():
     with pytest.raises(ValidationError, match="exactly one of source, constant"):
         Feed.model_validate({**ERP.model_dump(), "columns": {"receipt_no": {"constant": "x",
                              "source": "y"}}})  # fmt: skip
+
+
+def test_a_line_by_sku_maps_and_a_line_naming_no_item_is_a_problem():
+    spec = ERP.model_dump(exclude_none=True)
+    columns = {k: v for k, v in spec["columns"].items() if k != "pos_code"}
+    by_sku = Feed.model_validate({**spec, "columns": {**columns, "sku": "Item No"}})
+    content = (
+        b"Document No,Posting Date,Item No,Quantity,Amount,Applies-to Doc\n"
+        b"INV-1,3/7/2026,SKU-1,2,$10.00,\n"
+        b"INV-1,3/7/2026,,1,$5.00,\n"
+    )
+    good, bad = _map(by_sku, content)
+    assert good[0].record["sku"] == "SKU-1" and "pos_code" not in good[0].record
+    [problem] = bad[0].problems
+    assert problem["line"] == 3 and problem["column"] == "pos_code"
+    assert problem["reason"] == "empty: a row needs one of pos_code, sku"
 
 
 def test_file_name_patterns():

@@ -79,7 +79,8 @@ stores as (
         false as is_cancelled,
         'barcode' as id_type,
         sales.pos_code as channel_product_id,
-        null::text as channel_sku,
+        -- a line an ERP or wholesale export names by the brand's SKU, not by barcode
+        sales.sku as channel_sku,
         sales.currency,
         sales.units,
         sales.gross_merchandise_value,

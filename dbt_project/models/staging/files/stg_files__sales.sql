@@ -6,6 +6,7 @@ select
     business_date as order_date,
     sold_at,
     pos_code,
+    sku,
     currency,
     quantity as units,
     discount as discounts,
