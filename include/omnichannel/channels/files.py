@@ -82,13 +82,15 @@ class FilesClient:
     def close(self) -> None:
         pass
 
-    def files(self, feed: Feed, first: date, last: date) -> list[tuple[str, dict]]:
-        """The files of `feed` dated first..last (every one, when its name has no date),
-        by name relative to the landing root, in name order: a re-sent file after its
-        first."""
+    def files(
+        self, feed: Feed, first: date, last: date, names: list[str]
+    ) -> list[tuple[str, dict]]:
+        """The files of `feed` dated first..last (every one, when its name has no date)
+        among `names` (relative to the landing root, in name order: a re-sent file after
+        its first)."""
         pattern = feed.name_pattern()
         found = []
-        for name in self.where.names():
+        for name in names:
             match = pattern.match(name)
             if not match:
                 continue
@@ -108,8 +110,9 @@ class FilesClient:
         first = since.astimezone(tz).date()
         last = (until - timedelta(seconds=1)).astimezone(tz).date()
         number = 0
+        names = list(self.where.names())  # one listing of the landing place for every feed
         for feed in (f for f in self.feeds if f.stream == stream):
-            for name, values in self.files(feed, first, last):
+            for name, values in self.files(feed, first, last, names):
                 number += 1
                 yield self._page(number, feed, spec, name, values)
 
